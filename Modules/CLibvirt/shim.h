@@ -1,0 +1,21 @@
+// The only header in bootcanary that names libvirt's C API. `Sources/Libvirt` is the only
+// Swift that imports this module; nothing above it sees a C type.
+#ifndef BOOTCANARY_CLIBVIRT_SHIM_H
+#define BOOTCANARY_CLIBVIRT_SHIM_H
+
+#include <stddef.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+// VIR_DOMAIN_EVENT_CALLBACK() is a cast macro Swift cannot import. The lifecycle callback has
+// its own signature; this helper performs the documented cast in C so Swift never needs
+// unsafeBitCast on a function pointer.
+static inline int bootcanary_register_lifecycle(virConnectPtr conn,
+                                                virConnectDomainEventCallback cb,
+                                                void *opaque,
+                                                virFreeCallback freecb) {
+    return virConnectDomainEventRegisterAny(conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+                                            VIR_DOMAIN_EVENT_CALLBACK(cb), opaque, freecb);
+}
+
+#endif

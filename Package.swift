@@ -1,0 +1,54 @@
+// swift-tools-version: 6.0
+// bootcanary: boots throwaway guests through libvirt, reads their consoles, and tells a wedged
+// hypervisor from a corrupt guest image. See README.md and ../shared/design/ARCHITECTURE.md.
+import PackageDescription
+
+let package = Package(
+    name: "bootcanary",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "bootcanary", targets: ["bootcanary"]),
+        .library(name: "BootCanary", targets: ["BootCanary"]),
+        .library(name: "Libvirt", targets: ["Libvirt"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // The C module map over <libvirt/libvirt.h>; the only place a C header is named.
+        .systemLibrary(
+            name: "CLibvirt",
+            path: "Modules/CLibvirt",
+            pkgConfig: "libvirt",
+            providers: [.apt(["libvirt-dev"])]
+        ),
+        // The only Swift that calls libvirt's C API.
+        .target(name: "Libvirt", dependencies: ["CLibvirt"]),
+        // Probe -> Console -> Classify -> Diagnose -> Report.
+        .target(
+            name: "BootCanary",
+            dependencies: [
+                "Libvirt",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Argument parsing, progress, exit codes. Nothing else.
+        .executableTarget(
+            name: "bootcanary",
+            dependencies: [
+                "BootCanary",
+                "Libvirt",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Unit tests of the binding against libvirt's in-process test:///default driver.
+        .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
+        // Pure tests of Console, Classify, Diagnose and Report, driven by fixtures/.
+        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary"]),
+        // Integration tests against the lab's real libvirtd and real QEMU guests (lab/setup).
+        .testTarget(name: "LabTests", dependencies: ["BootCanary", "Libvirt"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,98 @@
+// The words of CONTRACT.md ("Vocabularies"). Their raw values are JSON that users, scripts and
+// monitoring rely on: add cases, never rename them.
+
+/// What a probe boots; the diagnosis compares kinds that differ in exactly one thing.
+public enum ProbeKind: String, Codable, Sendable, CaseIterable, Comparable {
+    /// The guest image's own kernel, found by its bootloader config (pygrub).
+    case pygrub
+    /// A host-supplied kernel and initrd, direct boot, with the guest's disk attached.
+    case kernel
+    /// virt-install style: kernel and initrd fetched from an install tree; no guest disk.
+    case installer
+    /// A fresh instance from a master image.
+    case image
+
+    public static func < (a: ProbeKind, b: ProbeKind) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// How one boot ended.
+public enum BootOutcome: String, Codable, Sendable, CaseIterable {
+    case booted
+    case stalled
+    case panic
+    case oops
+    case lockup
+    case bootloaderFailure = "bootloader_failure"
+    case initramfsRescue = "initramfs_rescue"
+    case crashed
+    case poweredOff = "powered_off"
+    case noOutput = "no_output"
+    case startFailure = "start_failure"
+    case infraError = "infra_error"
+
+    /// A boot that says something about the guest or the host (not about our own tooling).
+    public var isGuestEvidence: Bool { self != .infraError }
+    public var isSuccess: Bool { self == .booted }
+}
+
+/// How far a boot got, in boot order. Comparable: a later milestone is greater.
+public enum Milestone: String, Codable, Sendable, CaseIterable, Comparable {
+    case none
+    case firmware
+    case bootloader
+    case decompressor
+    case kernel
+    case hypervisor
+    case hypervisorCore = "hypervisor_core"
+    case devices
+    case rootMount = "root_mount"
+    case `init`
+    case userspace
+    case login
+
+    public var rank: Int { Milestone.allCases.firstIndex(of: self)! }
+    public static func < (a: Milestone, b: Milestone) -> Bool { a.rank < b.rank }
+}
+
+/// What the guest's vCPUs did while its console was silent.
+public enum VCPUPattern: String, Codable, Sendable, CaseIterable {
+    /// vCPU time not advancing at all: the hypervisor is not running the guest.
+    case frozen
+    /// Advancing at about the full rate: the guest is busy (livelock, spin).
+    case spinning
+    /// Advancing slowly: the guest is idle, waiting for something.
+    case idle
+    case unknown
+}
+
+/// The diagnosis over many boots.
+public enum Verdict: String, Codable, Sendable, CaseIterable {
+    case healthy
+    case hostFault = "host_fault"
+    case imageFault = "image_fault"
+    case guestKernelFault = "guest_kernel_fault"
+    case platformRegression = "platform_regression"
+    case intermittent
+    case inconclusive
+}
+
+/// What the diagnosis tells the operator to do next.
+public enum Action: String, Codable, Sendable, CaseIterable {
+    case none
+    case rebootHost = "reboot_host"
+    case restoreImage = "restore_image"
+    case reinstallGuestKernel = "reinstall_guest_kernel"
+    case rollbackHypervisor = "rollback_hypervisor"
+    case investigate
+}
+
+/// Exit codes of diagnose, canary and analyze (Nagios/Icinga plugin conventions, CONTRACT.md).
+public enum ExitStatus: Int32, Sendable {
+    case healthy = 0
+    case warning = 1
+    case critical = 2
+    case unknown = 3
+    case usage = 64
+}

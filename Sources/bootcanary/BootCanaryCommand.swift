@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The `bootcanary` executable: argument parsing, terminal progress and exit codes only.
+/// Everything it does lives in the BootCanary library.
+@main
+struct BootCanaryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bootcanary",
+        abstract: "Boot throwaway guests through libvirt and tell a wedged hypervisor from a corrupt guest image.",
+        subcommands: [
+            AnalyzeCommand.self,
+        ]
+    )
+}
