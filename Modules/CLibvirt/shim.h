@@ -18,4 +18,11 @@ static inline int bootcanary_register_lifecycle(virConnectPtr conn,
                                             VIR_DOMAIN_EVENT_CALLBACK(cb), opaque, freecb);
 }
 
+// virConnectAuthPtrDefault is a mutable C global; Swift 6 refuses to read it from concurrent
+// code. Opening through this helper keeps virsh's behaviour (prompting callbacks for
+// ssh/sasl) without Swift ever touching the global.
+static inline virConnectPtr bootcanary_open(const char *uri, unsigned int flags) {
+    return virConnectOpenAuth(uri, virConnectAuthPtrDefault, flags);
+}
+
 #endif

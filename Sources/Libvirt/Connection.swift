@@ -1,0 +1,135 @@
+import CLibvirt
+import Foundation
+import Synchronization
+
+/// An open libvirt connection (`virConnectPtr`), closed exactly once when the last reference
+/// goes. Every `Domain` and `ConsoleStream` keeps its connection alive (libvirt-go's rule:
+/// store the connection with the object, never call `virDomainGetConnect`).
+///
+/// Sendable because libvirt's public API is thread-safe for one connection used from many
+/// threads (since libvirt 0.6.0; the remote driver multiplexes concurrent RPCs). The only Swift
+/// state, the close handler, sits behind a `Mutex`.
+public final class Connection: @unchecked Sendable {
+    let pointer: OpaquePointer
+    /// The URI libvirt actually connected to (after defaults and aliases were resolved).
+    public let uri: String
+    public let readOnly: Bool
+    private let closeBox = Mutex<CloseBox?>(nil)
+
+    /// Opens a connection like virsh does. `uri == nil` lets libvirt choose, which honours
+    /// `LIBVIRT_DEFAULT_URI` and then its configured default. Starts the event loop first.
+    /// The corresponding C function is `virConnectOpenAuth` (with `virConnectAuthPtrDefault`).
+    public init(uri: String?, readOnly: Bool = false) throws(LibvirtError) {
+        EventLoop.start()
+        let flags: UInt32 = readOnly ? UInt32(VIR_CONNECT_RO.rawValue) : 0
+        let ptr: OpaquePointer = try check("virConnectOpenAuth") {
+            if let uri { return uri.withCString { bootcanary_open($0, flags) } }
+            return bootcanary_open(nil, flags)
+        }
+        pointer = ptr
+        self.readOnly = readOnly
+        self.uri = (try? takeString("virConnectGetURI") { virConnectGetURI(ptr) }) ?? uri ?? ""
+    }
+
+    deinit {
+        if closeBox.withLock({ $0 }) != nil {
+            _ = virConnectUnregisterCloseCallback(pointer, connectionClosed)
+        }
+        _ = virConnectClose(pointer)
+    }
+
+    // MARK: Liveness
+
+    /// Asks the daemon to exchange keepalives so a dead peer is noticed within about
+    /// `interval * (count + 1)` seconds. Returns false where the driver has no keepalive
+    /// (in-process drivers such as `test:///`, or a peer that does not support it): that is
+    /// not an error, there is simply no remote side to lose.
+    /// The corresponding C function is `virConnectSetKeepAlive`.
+    @discardableResult
+    public func setKeepAlive(interval: Int32 = 5, count: UInt32 = 6) throws(LibvirtError) -> Bool {
+        do {
+            return try check("virConnectSetKeepAlive") { virConnectSetKeepAlive(pointer, interval, count) } == 0
+        } catch where error.code == .noSupport {
+            return false
+        }
+    }
+
+    /// Why libvirt closed a connection (`virConnectCloseReason`).
+    public enum CloseReason: Int32, Sendable {
+        case error = 0, endOfFile = 1, keepalive = 2, client = 3
+    }
+
+    /// Calls `handler` (on the event-loop thread) when the connection is lost. One handler per
+    /// connection, as libvirt allows.
+    /// The corresponding C function is `virConnectRegisterCloseCallback`.
+    public func onClose(_ handler: @escaping @Sendable (CloseReason) -> Void) throws(LibvirtError) {
+        let box = CloseBox(handler)
+        let opaque = Unmanaged.passRetained(box).toOpaque()
+        do {
+            try check("virConnectRegisterCloseCallback") {
+                virConnectRegisterCloseCallback(pointer, connectionClosed, opaque) { Unmanaged<CloseBox>.fromOpaque($0!).release() }
+            }
+        } catch {
+            Unmanaged<CloseBox>.fromOpaque(opaque).release()
+            throw error
+        }
+        closeBox.withLock { $0 = box }
+    }
+
+    /// True while the connection to the daemon is usable.
+    /// The corresponding C function is `virConnectIsAlive`.
+    public var isAlive: Bool { virConnectIsAlive(pointer) == 1 }
+
+    // MARK: Domains
+
+    /// Creates and starts a transient domain (it disappears when it stops). With
+    /// `startPaused`, the domain's vCPUs wait until `Domain.resume()`, so a console opened in
+    /// between misses no byte. Drivers that reject the paused flag (libvirt's test driver) get
+    /// virsh's fallback: start running and report `startedPaused == false`.
+    /// The corresponding C function is `virDomainCreateXML`.
+    public func createTransient(xml: String, startPaused: Bool) throws(LibvirtError) -> (domain: Domain, startedPaused: Bool) {
+        let paused = UInt32(VIR_DOMAIN_START_PAUSED.rawValue)
+        do {
+            let ptr: OpaquePointer = try check("virDomainCreateXML") { virDomainCreateXML(pointer, xml, startPaused ? paused : 0) }
+            return (Domain(pointer: ptr, connection: self), startPaused)
+        } catch where startPaused && error.code == .invalidArg && error.message.contains("unsupported flags") {
+            let ptr: OpaquePointer = try check("virDomainCreateXML") { virDomainCreateXML(pointer, xml, 0) }
+            return (Domain(pointer: ptr, connection: self), false)
+        }
+    }
+
+    /// The corresponding C function is `virDomainLookupByName`.
+    public func domain(named name: String) throws(LibvirtError) -> Domain {
+        let ptr: OpaquePointer = try check("virDomainLookupByName") { virDomainLookupByName(pointer, name) }
+        return Domain(pointer: ptr, connection: self)
+    }
+
+    /// Which domains `listDomains` returns.
+    public struct ListFilter: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public static let active = ListFilter(rawValue: UInt32(VIR_CONNECT_LIST_DOMAINS_ACTIVE.rawValue))
+        public static let inactive = ListFilter(rawValue: UInt32(VIR_CONNECT_LIST_DOMAINS_INACTIVE.rawValue))
+        public static let all: ListFilter = []
+    }
+
+    /// The corresponding C function is `virConnectListAllDomains`.
+    public func listDomains(_ filter: ListFilter = .all) throws(LibvirtError) -> [Domain] {
+        var list: UnsafeMutablePointer<OpaquePointer?>?
+        let n = try check("virConnectListAllDomains") { virConnectListAllDomains(pointer, &list, filter.rawValue) }
+        defer { free(list) }
+        return (0..<Int(n)).compactMap { i in list?[i].map { Domain(pointer: $0, connection: self) } }
+    }
+}
+
+private final class CloseBox: Sendable {
+    let handler: @Sendable (Connection.CloseReason) -> Void
+    init(_ handler: @escaping @Sendable (Connection.CloseReason) -> Void) { self.handler = handler }
+}
+
+/// The C close callback; `opaque` is a retained `CloseBox`.
+private let connectionClosed: virConnectCloseFunc = { _, reason, opaque in
+    guard let opaque else { return }
+    let box = Unmanaged<CloseBox>.fromOpaque(opaque).takeUnretainedValue()
+    box.handler(Connection.CloseReason(rawValue: reason) ?? .error)
+}

@@ -1,0 +1,46 @@
+import CLibvirt
+import Foundation
+import Synchronization
+
+/// libvirt's default event loop, run on one dedicated thread for the whole process.
+///
+/// libvirt delivers stream data, domain lifecycle events, keepalive replies and close
+/// notifications only while someone runs `virEventRunDefaultImpl`; and the implementation must
+/// be registered *before the first connection is opened* (src/util/virevent.c; kubevirt #1630
+/// lost events otherwise). `Connection.open` calls `EventLoop.start()` first, so callers need
+/// not remember.
+public enum EventLoop {
+    private static let started = Mutex(false)
+
+    /// Registers libvirt's default event implementation, silences libvirt's habit of printing
+    /// every error to stderr, and starts the loop thread. Idempotent.
+    /// The corresponding C functions are `virEventRegisterDefaultImpl`, `virSetErrorFunc`,
+    /// `virEventAddTimeout` and `virEventRunDefaultImpl`.
+    public static func start() {
+        // The whole setup runs under the lock: a second caller must wait until the loop is
+        // registered, or its virConnectOpen would race libvirt's one-time initialisation
+        // (seen: a crash inside glib when tests opened connections concurrently).
+        started.withLock { (running: inout Bool) in
+            guard !running else { return }
+            running = true
+            // Without a handler, every failure prints "libvirt: <domain> error : <msg>" to
+            // stderr; we report errors ourselves, once, with a next step.
+            virSetErrorFunc(nil, { _, _ in })
+            _ = virInitialize()
+            _ = virEventRegisterDefaultImpl()
+            // A disabled timer so the loop always has a source to wait on (virsh does the same).
+            _ = virEventAddTimeout(-1, { _, _ in }, nil, nil)
+            let thread = Thread {
+                while true {
+                    if virEventRunDefaultImpl() < 0 {
+                        // A failing iteration would spin; back off briefly and keep serving.
+                        usleep(10_000)
+                    }
+                }
+            }
+            thread.name = "libvirt-event-loop"
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+    }
+}
