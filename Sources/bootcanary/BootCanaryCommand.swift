@@ -8,6 +8,7 @@ struct BootCanaryCommand: AsyncParsableCommand {
         commandName: "bootcanary",
         abstract: "Boot throwaway guests through libvirt and tell a wedged hypervisor from a corrupt guest image.",
         subcommands: [
+            HostCommand.self,
             AnalyzeCommand.self,
         ]
     )

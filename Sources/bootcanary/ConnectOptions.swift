@@ -1,0 +1,77 @@
+import ArgumentParser
+import BootCanary
+import Foundation
+import Libvirt
+
+/// `-c/--connect URI`, as virsh spells it. Without it libvirt decides, which honours
+/// `LIBVIRT_DEFAULT_URI` and then its configured default.
+struct ConnectOptions: ParsableArguments {
+    @Option(name: [.customShort("c"), .customLong("connect")], help: "libvirt connection URI (default: $LIBVIRT_DEFAULT_URI, then libvirt's default).")
+    var uri: String?
+
+    /// The URI that will be used, for messages.
+    var effectiveURI: String? { uri ?? ProcessInfo.processInfo.environment["LIBVIRT_DEFAULT_URI"] }
+
+    func open(readOnly: Bool = false) throws -> Connection {
+        do {
+            let connection = try Connection(uri: uri, readOnly: readOnly)
+            // Notice a lost daemon within seconds rather than at the next call's timeout.
+            _ = try? connection.setKeepAlive(interval: 5, count: 3)
+            return connection
+        } catch {
+            throw Failure.unknown(ConnectionAdvice.explain(error, uri: effectiveURI))
+        }
+    }
+}
+
+/// An error the CLI reports as one line on stderr and an exit code (CONTRACT.md).
+enum Failure: Error, CustomStringConvertible {
+    /// The tool could not judge: infrastructure error, libvirt unreachable (exit 3).
+    case unknown(String)
+    /// Bad arguments (exit 64).
+    case usage(String)
+
+    var description: String {
+        switch self {
+        case .unknown(let m), .usage(let m): m
+        }
+    }
+
+    var exitCode: Int32 {
+        switch self {
+        case .unknown: ExitStatus.unknown.rawValue
+        case .usage: ExitStatus.usage.rawValue
+        }
+    }
+}
+
+/// Runs a command body and maps failures to CONTRACT.md's exit codes with one clear line.
+func reportingFailures(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let failure as Failure {
+        Terminal.error(failure.description)
+        throw ExitCode(failure.exitCode)
+    } catch let error as LibvirtError {
+        Terminal.error(ConnectionAdvice.explain(error, uri: nil))
+        throw ExitCode(ExitStatus.unknown.rawValue)
+    }
+}
+
+/// Where the CLI writes. Progress and errors go to stderr; results to stdout.
+enum Terminal {
+    static func error(_ message: String) {
+        FileHandle.standardError.write(Data("bootcanary: \(message)\n".utf8))
+    }
+
+    static func progress(_ message: String) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
+
+    static func print(_ text: String) {
+        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+import BootCanary
+import Foundation
+
+/// `bootcanary host [-c URI] [--json]`: the facts a diagnosis starts from.
+struct HostCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "host",
+        abstract: "Show host facts: hypervisor and libvirt versions, host UUID, CPUs, memory, running domains.")
+
+    @OptionGroup var connect: ConnectOptions
+    @Flag(help: "Print JSON instead of text.") var json = false
+
+    func run() async throws {
+        try await reportingFailures {
+            let connection = try connect.open(readOnly: true)
+            let facts = try HostFacts.gather(from: connection)
+            Terminal.print(json ? try JSONFormat.string(facts) : HostFactsText.render(facts))
+        }
+    }
+}
