@@ -6,7 +6,7 @@ import Libvirt
 /// `-c/--connect URI`, as virsh spells it. Without it libvirt decides, which honours
 /// `LIBVIRT_DEFAULT_URI` and then its configured default.
 struct ConnectOptions: ParsableArguments {
-    @Option(name: [.customShort("c"), .customLong("connect")], help: "libvirt connection URI (default: $LIBVIRT_DEFAULT_URI, then libvirt's default).")
+    @Option(name: [.customShort("c"), .customLong("connect")], help: ArgumentHelp("libvirt connection URI (default: $LIBVIRT_DEFAULT_URI, then libvirt's default).", valueName: "URI"))
     var uri: String?
 
     /// The URI that will be used, for messages.

@@ -1,0 +1,90 @@
+/// Everything that decides how one test guest is defined, independent of XML. Built by a
+/// probe kind, turned into libvirt XML by `DomainXML`.
+public struct DomainSpec: Sendable, Equatable {
+    public var name: String
+    /// libvirt's domain type: `xen`, `kvm`, `qemu`.
+    public var domainType: String
+    /// Xen guest type; QEMU/KVM guests are always full virtualization.
+    public var guestType: GuestType
+    public var memoryMiB: Int
+    public var vcpus: Int
+    public var boot: Boot
+    public var disks: [Disk]
+    /// Written into `<metadata>` so a leftover domain can be traced to its run and process.
+    public var probe: ProbeLabel?
+
+    public init(name: String, domainType: String, guestType: GuestType = .pv, memoryMiB: Int = 256, vcpus: Int = 1,
+                boot: Boot, disks: [Disk] = [], probe: ProbeLabel? = nil) {
+        self.name = name
+        self.domainType = domainType
+        self.guestType = guestType
+        self.memoryMiB = memoryMiB
+        self.vcpus = vcpus
+        self.boot = boot
+        self.disks = disks
+        self.probe = probe
+    }
+
+    /// Xen guest types (CONTRACT.md `--guest-type`).
+    public enum GuestType: String, Sendable, Codable, CaseIterable {
+        case pv, pvh, hvm
+    }
+
+    public enum Boot: Sendable, Equatable {
+        /// Direct kernel boot: the host passes kernel, initrd and command line.
+        case direct(kernel: String, initrd: String?, cmdline: String)
+        /// The host's bootloader reads the kernel from the first disk (Xen PV: pygrub, run by libxl).
+        case bootloader(path: String, args: String?)
+    }
+
+    public struct Disk: Sendable, Equatable {
+        public var path: String
+        /// `raw` or `qcow2`.
+        public var format: String
+        public var readOnly: Bool
+
+        public init(path: String, format: String = "raw", readOnly: Bool) {
+            self.path = path
+            self.format = format
+            self.readOnly = readOnly
+        }
+    }
+
+    /// Which run a domain belongs to.
+    public struct ProbeLabel: Sendable, Equatable {
+        public var runID: String
+        public var kind: ProbeKind
+        public var repetition: Int
+        public var pid: Int32
+
+        public init(runID: String, kind: ProbeKind, repetition: Int, pid: Int32) {
+            self.runID = runID
+            self.kind = kind
+            self.repetition = repetition
+            self.pid = pid
+        }
+    }
+
+    public var isXen: Bool { domainType == "xen" }
+
+    /// The guest device its console appears on: `hvc0` for Xen PV/PVH, `ttyS0` otherwise.
+    public var consoleDevice: String { isXen && guestType != .hvm ? "hvc0" : "ttyS0" }
+
+    /// The disk device name the guest kernel sees for disk `index`.
+    public func diskTarget(_ index: Int) -> (dev: String, bus: String) {
+        let letter = String(UnicodeScalar(UInt8(97 + index)))
+        if isXen { return (guestType == .hvm ? "hd\(letter)" : "xvd\(letter)", guestType == .hvm ? "ide" : "xen") }
+        return ("vd\(letter)", "virtio")
+    }
+}
+
+/// Kernel command lines as bootcanary passes them.
+public enum KernelCommandLine {
+    /// Adds `console=DEV` unless the line already names a console: the tool reads exactly one
+    /// console, and a kernel that prints elsewhere would look like a guest with no output.
+    public static func ensuringConsole(_ cmdline: String, device: String) -> String {
+        let words = cmdline.split(separator: " ")
+        if words.contains(where: { $0.hasPrefix("console=") }) { return cmdline }
+        return (words.map(String.init) + ["console=\(device)"]).joined(separator: " ")
+    }
+}
