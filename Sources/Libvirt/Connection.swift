@@ -82,19 +82,35 @@ public final class Connection: @unchecked Sendable {
 
     // MARK: Domains
 
+    /// How `createTransient` actually started a domain, after any fallback.
+    public struct StartMode: Sendable, Equatable {
+        /// The vCPUs wait for `Domain.resume()`.
+        public var paused: Bool
+        /// libvirt destroys the domain when this connection closes, even if this process is
+        /// killed (QEMU supports it; libxl and the test driver do not).
+        public var autoDestroy: Bool
+    }
+
     /// Creates and starts a transient domain (it disappears when it stops). With
     /// `startPaused`, the domain's vCPUs wait until `Domain.resume()`, so a console opened in
-    /// between misses no byte. Drivers that reject the paused flag (libvirt's test driver) get
-    /// virsh's fallback: start running and report `startedPaused == false`.
+    /// between misses no byte. With `autoDestroy`, the daemon destroys it when this
+    /// connection goes away. Drivers that reject a flag with "unsupported flags" get virsh's
+    /// fallback: retry without it (auto-destroy dropped first), and the returned mode says so.
     /// The corresponding C function is `virDomainCreateXML`.
-    public func createTransient(xml: String, startPaused: Bool) throws(LibvirtError) -> (domain: Domain, startedPaused: Bool) {
-        let paused = UInt32(VIR_DOMAIN_START_PAUSED.rawValue)
-        do {
-            let ptr: OpaquePointer = try check("virDomainCreateXML") { virDomainCreateXML(pointer, xml, startPaused ? paused : 0) }
-            return (Domain(pointer: ptr, connection: self), startPaused)
-        } catch where startPaused && error.code == .invalidArg && error.message.contains("unsupported flags") {
-            let ptr: OpaquePointer = try check("virDomainCreateXML") { virDomainCreateXML(pointer, xml, 0) }
-            return (Domain(pointer: ptr, connection: self), false)
+    public func createTransient(xml: String, startPaused: Bool, autoDestroy: Bool = false) throws(LibvirtError)
+        -> (domain: Domain, mode: StartMode)
+    {
+        var mode = StartMode(paused: startPaused, autoDestroy: autoDestroy)
+        while true {
+            var flags: UInt32 = 0
+            if mode.paused { flags |= UInt32(VIR_DOMAIN_START_PAUSED.rawValue) }
+            if mode.autoDestroy { flags |= UInt32(VIR_DOMAIN_START_AUTODESTROY.rawValue) }
+            do {
+                let ptr: OpaquePointer = try check("virDomainCreateXML") { virDomainCreateXML(pointer, xml, flags) }
+                return (Domain(pointer: ptr, connection: self), mode)
+            } catch where flags != 0 && error.code == .invalidArg && error.message.contains("unsupported flags") {
+                if mode.autoDestroy { mode.autoDestroy = false } else { mode.paused = false }
+            }
         }
     }
 

@@ -7,8 +7,8 @@ import Testing
     /// falls back like virsh and says it did.
     @Test func startPausedFallsBackWhereUnsupported() throws {
         let conn = try Connection(uri: "test:///default")
-        let (dom, paused) = try conn.createTransient(xml: TestDomainXML.named("fallback"), startPaused: true)
-        #expect(paused == false)
+        let (dom, mode) = try conn.createTransient(xml: TestDomainXML.named("fallback"), startPaused: true, autoDestroy: true)
+        #expect(mode == .init(paused: false, autoDestroy: false))
         #expect(try dom.state().kind == .running)
         #expect(!dom.isPersistent)
         #expect(try dom.destroy())

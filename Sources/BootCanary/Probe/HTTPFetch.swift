@@ -1,0 +1,175 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Downloads with the limits an install-tree fetch needs: a bound on size (a wrong URL must
+/// not fill the disk), a stall timeout (a server that stops sending mid-file must not hang the
+/// probe), HTTP errors as errors, and conditional requests for the cache.
+public struct HTTPFetch: Sendable {
+    public var maxBytes: Int64
+    /// Seconds without a single byte before the download is abandoned.
+    public var stallSeconds: Double
+
+    public init(maxBytes: Int64 = 1 << 30, stallSeconds: Double = 30) {
+        self.maxBytes = maxBytes
+        self.stallSeconds = stallSeconds
+    }
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case status(url: String, code: Int)
+        case tooLarge(url: String, limit: Int64)
+        case stalled(url: String, seconds: Double, received: Int64)
+        case transport(url: String, message: String)
+        case unsupportedScheme(String)
+
+        public var description: String {
+            switch self {
+            case .status(let url, let code): "\(url): HTTP \(code) \(HTTPURLResponse.localizedString(forStatusCode: code))"
+            case .tooLarge(let url, let limit): "\(url) is larger than the \(limit / (1 << 20)) MiB limit; is it really a kernel or initrd?"
+            case .stalled(let url, let seconds, let received): "\(url) stalled: no data for \(Int(seconds)) s after \(received) bytes"
+            case .transport(let url, let message): "\(url): \(message)"
+            case .unsupportedScheme(let url): "\(url): only http, https and file URLs are supported"
+            }
+        }
+    }
+
+    public struct Response: Sendable {
+        /// 200 with a body written to the destination, or 304 (not modified, nothing written).
+        public var status: Int
+        public var bytes: Int64
+        public var etag: String?
+        public var lastModified: String?
+    }
+
+    /// Fetches `url` into `destination`. 404 is returned as a status, not thrown, so callers can
+    /// probe for optional files. `ifNoneMatch`/`ifModifiedSince` make the request conditional.
+    public func download(_ url: URL, to destination: URL, ifNoneMatch: String? = nil,
+                         ifModifiedSince: String? = nil) async throws -> Response {
+        if url.isFileURL {
+            let fm = FileManager.default
+            guard fm.fileExists(atPath: url.path) else { return Response(status: 404, bytes: 0) }
+            let size = (try fm.attributesOfItem(atPath: url.path)[.size] as? Int64) ?? 0
+            if size > maxBytes { throw Failure.tooLarge(url: url.absoluteString, limit: maxBytes) }
+            try? fm.removeItem(at: destination)
+            try fm.copyItem(at: url, to: destination)
+            return Response(status: 200, bytes: size)
+        }
+        guard let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
+            throw Failure.unsupportedScheme(url.absoluteString)
+        }
+        var request = URLRequest(url: url)
+        request.timeoutInterval = stallSeconds
+        if let ifNoneMatch { request.setValue(ifNoneMatch, forHTTPHeaderField: "If-None-Match") }
+        if let ifModifiedSince { request.setValue(ifModifiedSince, forHTTPHeaderField: "If-Modified-Since") }
+        let delegate = try StreamingDelegate(url: url, destination: destination, maxBytes: maxBytes, stallSeconds: stallSeconds)
+        let config = URLSessionConfiguration.ephemeral
+        // timeoutIntervalForRequest is an idle timeout: it fires when no byte arrives for that long.
+        config.timeoutIntervalForRequest = stallSeconds
+        config.timeoutIntervalForResource = 24 * 3600
+        config.requestCachePolicy = .reloadIgnoringLocalCacheData
+        let session = URLSession(configuration: config, delegate: delegate, delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                delegate.continuation = continuation
+                session.dataTask(with: request).resume()
+            }
+        } onCancel: {
+            session.invalidateAndCancel()
+        }
+    }
+
+    /// A small text file (`.treeinfo`, `MANIFEST`), or nil when the server says 404.
+    public func text(_ url: URL, limit: Int64 = 1 << 20) async throws -> String? {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("bootcanary-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        var bounded = self
+        bounded.maxBytes = limit
+        let response = try await bounded.download(url, to: tmp)
+        if response.status == 404 || response.status == 403 { return nil }
+        return String(decoding: try Data(contentsOf: tmp), as: UTF8.self)
+    }
+}
+
+/// Writes the body to a file as it arrives and enforces the byte limit.
+private final class StreamingDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    let url: URL
+    let destination: URL
+    let maxBytes: Int64
+    let stallSeconds: Double
+    var continuation: CheckedContinuation<HTTPFetch.Response, Error>?
+    private var handle: FileHandle?
+    private var received: Int64 = 0
+    private var status = 0
+    private var etag: String?
+    private var lastModified: String?
+    private var failure: HTTPFetch.Failure?
+    private let lock = NSLock()
+
+    init(url: URL, destination: URL, maxBytes: Int64, stallSeconds: Double) throws {
+        self.url = url
+        self.destination = destination
+        self.maxBytes = maxBytes
+        self.stallSeconds = stallSeconds
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                    completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        let http = response as? HTTPURLResponse
+        status = http?.statusCode ?? 0
+        etag = http?.value(forHTTPHeaderField: "ETag")
+        lastModified = http?.value(forHTTPHeaderField: "Last-Modified")
+        if status == 200 {
+            if response.expectedContentLength > maxBytes {
+                failure = .tooLarge(url: url.absoluteString, limit: maxBytes)
+                completionHandler(.cancel)
+                return
+            }
+            _ = FileManager.default.createFile(atPath: destination.path, contents: nil)
+            handle = FileHandle(forWritingAtPath: destination.path)
+        }
+        completionHandler(.allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard status == 200, failure == nil else { return }
+        received += Int64(data.count)
+        if received > maxBytes {
+            failure = .tooLarge(url: url.absoluteString, limit: maxBytes)
+            dataTask.cancel()
+            return
+        }
+        handle?.write(data)
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
+        lock.lock()
+        try? handle?.close()
+        handle = nil
+        let continuation = self.continuation
+        self.continuation = nil
+        let result: Result<HTTPFetch.Response, Error>
+        if let failure {
+            result = .failure(failure)
+        } else if let error {
+            let ns = error as NSError
+            if ns.code == NSURLErrorTimedOut {
+                result = .failure(HTTPFetch.Failure.stalled(url: url.absoluteString, seconds: stallSeconds, received: received))
+            } else {
+                result = .failure(HTTPFetch.Failure.transport(url: url.absoluteString, message: ns.localizedDescription))
+            }
+        } else if status == 200 || status == 304 || status == 404 || status == 403 {
+            result = .success(.init(status: status, bytes: received, etag: etag, lastModified: lastModified))
+        } else {
+            result = .failure(HTTPFetch.Failure.status(url: url.absoluteString, code: status))
+        }
+        lock.unlock()
+        if case .failure = result { try? FileManager.default.removeItem(at: destination) }
+        continuation?.resume(with: result)
+    }
+}

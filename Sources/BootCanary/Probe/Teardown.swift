@@ -1,0 +1,73 @@
+import Foundation
+import Synchronization
+
+/// What must be undone if the process is told to stop (SIGINT, SIGTERM) while probes run:
+/// every registered action (destroy a domain, remove an overlay, delete an uploaded volume)
+/// runs once, after any libvirt create call that is under way has returned — otherwise a
+/// domain whose creation finishes after we exit would outlive the run.
+public final class Teardown: Sendable {
+    public static let shared = Teardown()
+
+    private struct State {
+        var actions: [Int: (label: String, run: @Sendable () -> Void)] = [:]
+        var nextID = 0
+        var creationsUnderWay = 0
+        var shuttingDown = false
+    }
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public struct Handle: Sendable, Hashable { let id: Int }
+
+    /// Thrown instead of starting a creation once teardown has begun.
+    public struct ShuttingDown: Error, CustomStringConvertible {
+        public var description: String { "bootcanary is stopping; nothing new is created" }
+    }
+
+    /// Registers an idempotent undo action; run it yourself on the normal path and then
+    /// `unregister`.
+    public func register(_ label: String, _ action: @escaping @Sendable () -> Void) -> Handle {
+        state.withLock { s in
+            s.nextID += 1
+            s.actions[s.nextID] = (label, action)
+            return Handle(id: s.nextID)
+        }
+    }
+
+    public func unregister(_ handle: Handle) {
+        _ = state.withLock { $0.actions.removeValue(forKey: handle.id) }
+    }
+
+    public var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
+
+    /// Runs a creation (a blocking libvirt call) that teardown must wait for.
+    public func creation<T>(_ body: () throws -> T) throws -> T {
+        try state.withLock { s in
+            if s.shuttingDown { throw ShuttingDown() }
+            s.creationsUnderWay += 1
+        }
+        defer { state.withLock { $0.creationsUnderWay -= 1 } }
+        return try body()
+    }
+
+    /// Stops new work, waits (bounded) for creations under way, then runs every registered
+    /// action once. Returns the labels of what it undid. Safe to call from a signal source.
+    @discardableResult
+    public func runAll(waitingUpTo seconds: Double = 60) -> [String] {
+        state.withLock { $0.shuttingDown = true }
+        let deadline = Date().addingTimeInterval(seconds)
+        while state.withLock({ $0.creationsUnderWay }) > 0 && Date() < deadline {
+            usleep(20_000)
+        }
+        let actions = state.withLock { s -> [(label: String, run: @Sendable () -> Void)] in
+            defer { s.actions.removeAll() }
+            return s.actions.sorted { $0.key < $1.key }.map(\.value)
+        }
+        for action in actions { action.run() }
+        return actions.map(\.label)
+    }
+
+    /// For tests: forget shutdown state.
+    func reset() { state.withLock { $0 = State() } }
+}
