@@ -233,7 +233,10 @@ public struct BootClassifier: Sendable {
             }
         }
         // Several rows can hit one line; check them in table order (first verified wins).
-        if milestoneHit != Int.max {
+        // An unterminated line is still growing: only prompts are judged on it (a login or
+        // rescue-shell prompt waits there for ever), never a milestone or a signature whose
+        // row or title could change when the rest of the line arrives.
+        if milestoneHit != Int.max, !partial {
             for k in milestoneHit..<milestoneCount {
                 let marker = rules.milestones[k]
                 if k != milestoneHit, !Self.containsLiteral(message, marker.text) { continue }
@@ -256,10 +259,18 @@ public struct BootClassifier: Sendable {
                 let signature = rules.signatures[k]
                 if k != bestSignature, !Self.containsLiteral(message, signature.text) { continue }
                 guard Self.verify(message, also: rules.signatureAlso[k], unless: rules.signatureUnless[k]) else { continue }
+                if partial, !Self.isPrompt(signature) { break }
                 if firstTime(milestoneCount + k, partial: partial) { recordSignature(k, view: view, prefix: prefix, message: message) }
                 break
             }
         }
+    }
+
+    /// A signature that can be judged on an unterminated line: a rescue-shell or bootloader
+    /// prompt with a fixed title.
+    private static func isPrompt(_ signature: Signature) -> Bool {
+        guard case .fixed = signature.title else { return false }
+        return signature.kind == .initramfsRescue || signature.kind == .bootloaderError
     }
 
     /// False when this entry already matched the same line while it was unterminated.

@@ -56,14 +56,19 @@ public struct LinePrefix: Sendable, Hashable {
         if i < n, p[i] == UInt8(ascii: "["), let (seconds, end) = parseKernelTime(p, at: i) {
             r.kernelSeconds = seconds
             i = end
-            if i < n, p[i] == UInt8(ascii: "["), i + 2 < n, p[i + 1] == UInt8(ascii: "T") || p[i + 1] == UInt8(ascii: "C") {
-                var j = i + 2
+            // `[T123]`, padded by printk to `[    T1]` / `[    C1]`
+            if i < n, p[i] == UInt8(ascii: "[") {
+                var j = i + 1
                 while j < n, p[j] == 0x20 { j += 1 }
-                let digitsStart = j
-                while j < n, p[j] >= 0x30, p[j] <= 0x39 { j += 1 }
-                if j > digitsStart, j < n, p[j] == UInt8(ascii: "]") {
-                    r.caller = String(decoding: [p[i + 1]] + Array(UnsafeBufferPointer(rebasing: p[digitsStart..<j])), as: UTF8.self)
-                    i = j + 1
+                if j < n, p[j] == UInt8(ascii: "T") || p[j] == UInt8(ascii: "C") {
+                    let tag = p[j]
+                    j += 1
+                    let digitsStart = j
+                    while j < n, p[j] >= 0x30, p[j] <= 0x39 { j += 1 }
+                    if j > digitsStart, j < n, p[j] == UInt8(ascii: "]") {
+                        r.caller = String(decoding: [tag] + Array(UnsafeBufferPointer(rebasing: p[digitsStart..<j])), as: UTF8.self)
+                        i = j + 1
+                    }
                 }
             }
             if i < n, p[i] == 0x20 { i += 1 }

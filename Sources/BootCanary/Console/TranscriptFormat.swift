@@ -80,24 +80,25 @@ public enum FormatDetection: Sendable, Hashable {
         return Double(bad) / Double(max(n, 1))
     }
 
-    /// The first non-empty lines (up to 5) all start with xenconsoled's host stamp.
+    /// Most of the first non-empty lines (up to 20) start with xenconsoled's host stamp. A
+    /// comment or a banner line someone added on top does not hide the format.
     static func looksLikeXenconsoled(_ sample: [UInt8]) -> Bool {
-        var checked = 0
+        var total = 0
+        var stamped = 0
         var start = 0
         let n = sample.count
-        while start < n, checked < 5 {
+        while start < n, total < 20 {
             var end = start
             while end < n, sample[end] != 0x0A { end += 1 }
-            if end == n, checked > 0 { break }  // a cut last line proves nothing
+            if end == n, total > 0 { break }  // a cut last line proves nothing
             var line = Array(sample[start..<end])
             if line.last == 0x0D { line.removeLast() }
             if !line.isEmpty {
-                let ok = line.withUnsafeBufferPointer { HostStamp.parse($0, at: 0) != nil }
-                if !ok { return false }
-                checked += 1
+                total += 1
+                if line.withUnsafeBufferPointer({ HostStamp.parse($0, at: 0) != nil }) { stamped += 1 }
             }
             start = end + 1
         }
-        return checked > 0
+        return stamped > 0 && stamped * 4 >= total * 3
     }
 }
