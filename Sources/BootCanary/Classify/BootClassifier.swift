@@ -37,16 +37,18 @@ public struct SignatureHit: Sendable, Hashable {
     public var signatureIndex: Int
 }
 
-/// The tables a classifier matches with, compiled once.
-public struct ClassifierRules: Sendable {
+/// The tables a classifier matches with, compiled once and shared (immutable).
+public final class ClassifierRules: Sendable {
     public let milestones: [MilestoneMarker]
     public let signatures: [Signature]
     let matcher: LiteralMatcher
     let milestoneAlso: [[[UInt8]]], milestoneUnless: [[[UInt8]]]
     let signatureAlso: [[[UInt8]]], signatureUnless: [[[UInt8]]]
+    let milestoneRanks: [Int]
     var loginIDs: Range<Int> { (milestones.count + signatures.count)..<(milestones.count + signatures.count + 2) }
 
     public init(milestones: [MilestoneMarker] = MilestoneTable.standard, signatures: [Signature] = SignatureTable.standard) {
+        milestoneRanks = milestones.map(\.milestone.position)
         self.milestones = milestones
         self.signatures = signatures
         var literals: [(String, Int)] = []
@@ -96,6 +98,9 @@ public struct BootClassifier: Sendable {
     /// ` in FUNCTION` found in the first fatal signature's trace.
     private var faultingFunction: String?
     private var linesSinceFatal = 0
+    /// Cheap flags for the per-line path (optionals of structs cost a value-witness call).
+    private var seekingFunction = false
+    private let hasExpect: Bool
     /// Unexpected reboots: a second `Linux version` banner.
     public private(set) var reboots = 0
     private var bannerSeen = false
@@ -123,6 +128,7 @@ public struct BootClassifier: Sendable {
         } else {
             expect = nil
         }
+        hasExpect = expect != nil
     }
 
     // MARK: Feeding
@@ -161,7 +167,7 @@ public struct BootClassifier: Sendable {
     /// The first sighting of each milestone reached, in boot order.
     public var milestones: [MilestoneSighting] { sightings.compactMap { $0 } }
 
-    public func sighting(of milestone: Milestone) -> MilestoneSighting? { sightings[milestone.rank] }
+    public func sighting(of milestone: Milestone) -> MilestoneSighting? { sightings[milestone.position] }
 
     /// The last meaningful lines (prefixes stripped), oldest first, with their line numbers.
     public var lastLines: [(line: Int, text: String)] {
@@ -178,7 +184,7 @@ public struct BootClassifier: Sendable {
     private mutating func process(_ view: ConsoleLineView, partial: Bool) {
         if !partial {
             lines += 1
-            bytes += view.bytes.count + view.terminator.bytes.count
+            bytes += view.bytes.count + view.terminator.byteCount
             if let t = view.time {
                 if firstByteTime == nil { firstByteTime = t }
                 if let last = lastLineTime {
@@ -202,10 +208,10 @@ public struct BootClassifier: Sendable {
                     lastKernelSeconds = k
                 }
                 remember(message, line: view.number)
-                if firstFatal != nil { lookForFaultingFunction(message) }
+                if seekingFunction { lookForFaultingFunction(message) }
                 // A printk-stamped line means the kernel runs even when its banner was lost
                 // or cut from the log (logspec's `linux.boot.kernel_started`).
-                if prefix.kernelSeconds != nil, sightings[Milestone.kernel.rank] == nil {
+                if prefix.kernelSeconds != nil, sightings[Milestone.kernel.position] == nil {
                     recordMilestone(.kernel, view: view, prefix: prefix, message: message, inferred: true)
                 }
             }
@@ -217,31 +223,32 @@ public struct BootClassifier: Sendable {
     // MARK: Matching
 
     private mutating func match(_ message: UnsafeBufferPointer<UInt8>, prefix: LinePrefix, view: ConsoleLineView, partial: Bool) {
-        var bestSignature = Int.max
-        var milestoneHit = Int.max
+        // Which table rows the line hit, as bit sets (rows are few; checked in table order).
+        var milestoneHits = RowSet()
+        var signatureHits = RowSet()
         var loginAt = -1
         let rules = self.rules
         let milestoneCount = rules.milestones.count
         let signatureEnd = milestoneCount + rules.signatures.count
         rules.matcher.forEachMatch(in: message) { id, start in
             if id < milestoneCount {
-                if id < milestoneHit { milestoneHit = id }
+                milestoneHits.insert(id)
             } else if id < signatureEnd {
-                if id - milestoneCount < bestSignature { bestSignature = id - milestoneCount }
+                signatureHits.insert(id - milestoneCount)
             } else if loginAt < 0, SuccessMarker.isLoginPrompt(message, at: start, isKernelLine: prefix.isKernelLine) {
                 loginAt = start
             }
         }
-        // Several rows can hit one line; check them in table order (first verified wins).
         // An unterminated line is still growing: only prompts are judged on it (a login or
         // rescue-shell prompt waits there for ever), never a milestone or a signature whose
         // row or title could change when the rest of the line arrives.
-        if milestoneHit != Int.max, !partial {
-            for k in milestoneHit..<milestoneCount {
-                let marker = rules.milestones[k]
-                if k != milestoneHit, !Self.containsLiteral(message, marker.text) { continue }
+        if !milestoneHits.isEmpty, !partial {
+            for k in milestoneHits {
+                // A milestone already seen needs no second look (except the banner: reboots).
+                let rank = rules.milestoneRanks[k]
+                if sightings[rank] != nil, rank != Milestone.kernel.position { continue }
                 guard Self.verify(message, also: rules.milestoneAlso[k], unless: rules.milestoneUnless[k]) else { continue }
-                if firstTime(k, partial: partial) { recordMilestone(marker.milestone, view: view, prefix: prefix, message: message) }
+                recordMilestone(rules.milestones[k].milestone, view: view, prefix: prefix, message: message)
                 break
             }
         }
@@ -249,20 +256,17 @@ public struct BootClassifier: Sendable {
             recordMilestone(.login, view: view, prefix: prefix, message: message)
             if case .loginPrompt = options.success, success == nil { success = sighting(of: .login) }
         }
-        if let expect, success == nil, firstTime(signatureEnd + 1, partial: partial),
+        if hasExpect, success == nil, let expect, firstTime(signatureEnd + 1, partial: partial),
            expect.matches(String(decoding: message, as: UTF8.self)) {
             success = MilestoneSighting(milestone: lastMilestone, line: view.number, time: view.time,
                                         kernelSeconds: prefix.kernelSeconds, text: Self.text(message))
         }
-        if bestSignature != Int.max {
-            for k in bestSignature..<rules.signatures.count {
-                let signature = rules.signatures[k]
-                if k != bestSignature, !Self.containsLiteral(message, signature.text) { continue }
-                guard Self.verify(message, also: rules.signatureAlso[k], unless: rules.signatureUnless[k]) else { continue }
-                if partial, !Self.isPrompt(signature) { break }
-                if firstTime(milestoneCount + k, partial: partial) { recordSignature(k, view: view, prefix: prefix, message: message) }
-                break
-            }
+        for k in signatureHits where !signatureHits.isEmpty {
+            let signature = rules.signatures[k]
+            guard Self.verify(message, also: rules.signatureAlso[k], unless: rules.signatureUnless[k]) else { continue }
+            if partial, !Self.isPrompt(signature) { break }
+            if firstTime(milestoneCount + k, partial: partial) { recordSignature(k, view: view, prefix: prefix, message: message) }
+            break
         }
     }
 
@@ -289,10 +293,10 @@ public struct BootClassifier: Sendable {
             if bannerSeen { reboots += 1; return }
             bannerSeen = true
         }
-        guard sightings[milestone.rank] == nil else { return }
-        sightings[milestone.rank] = MilestoneSighting(
+        guard sightings[milestone.position] == nil else { return }
+        sightings[milestone.position] = MilestoneSighting(
             milestone: milestone, line: view.number, time: view.time, kernelSeconds: prefix.kernelSeconds, text: Self.text(message))
-        if milestone > lastMilestone { lastMilestone = milestone }
+        if milestone.position > lastMilestone.position { lastMilestone = milestone }
     }
 
     private mutating func recordSignature(_ index: Int, view: ConsoleLineView, prefix: LinePrefix, message: UnsafeBufferPointer<UInt8>) {
@@ -309,6 +313,7 @@ public struct BootClassifier: Sendable {
         if isFirstFatal {
             firstFatal = hit
             linesSinceFatal = 0
+            if case .inFunction = signature.title { seekingFunction = true }
         }
     }
 
@@ -358,9 +363,8 @@ public struct BootClassifier: Sendable {
     /// In the lines after the first fatal signature: `RIP: 0010:func+0x1a/0x40`,
     /// `RIP: e030:func+...` (Xen PV), `pc : func+0x..` (arm64), `PC is at func+0x..` (arm).
     private mutating func lookForFaultingFunction(_ message: UnsafeBufferPointer<UInt8>) {
-        guard faultingFunction == nil, linesSinceFatal < Self.traceLines,
-              let fatal = firstFatal, case .inFunction = rules.signatures[fatal.signatureIndex].title else { return }
         linesSinceFatal += 1
+        if linesSinceFatal > Self.traceLines { seekingFunction = false; return }
         for marker in [Self.ripMarker, Self.pcMarker, Self.pcIsAtMarker] {
             guard let at = message.firstIndex(of: marker, from: 0) else { continue }
             var i = at + marker.count
@@ -381,6 +385,7 @@ public struct BootClassifier: Sendable {
             let name = String(decoding: UnsafeBufferPointer(rebasing: message[i..<j]), as: UTF8.self)
             if name.hasPrefix("0x") { continue }
             faultingFunction = name
+            seekingFunction = false
             return
         }
     }
@@ -405,10 +410,6 @@ public struct BootClassifier: Sendable {
 
     private static func text(_ message: UnsafeBufferPointer<UInt8>) -> String {
         String(decoding: message, as: UTF8.self).trimmingSpaces()
-    }
-
-    private static func containsLiteral(_ message: UnsafeBufferPointer<UInt8>, _ text: String) -> Bool {
-        message.contains(bytes: Array(text.utf8))
     }
 
     private static func verify(_ message: UnsafeBufferPointer<UInt8>, also: [[UInt8]], unless: [[UInt8]]) -> Bool {
@@ -540,5 +541,55 @@ extension String {
         while s.first == " " { s = s.dropFirst() }
         while s.last == " " { s = s.dropLast() }
         return String(s)
+    }
+}
+
+/// A small set of table row numbers (up to 256), iterated in increasing order.
+struct RowSet: Sequence {
+    private var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    var isEmpty: Bool { words.0 | words.1 | words.2 | words.3 == 0 }
+
+    mutating func insert(_ row: Int) {
+        precondition(row >= 0 && row < 256, "a table has at most 256 rows")
+        let bit = UInt64(1) << UInt64(row & 63)
+        switch row >> 6 {
+        case 0: words.0 |= bit
+        case 1: words.1 |= bit
+        case 2: words.2 |= bit
+        default: words.3 |= bit
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(words: words) }
+
+    struct Iterator: IteratorProtocol {
+        var words: (UInt64, UInt64, UInt64, UInt64)
+        var index = 0
+
+        mutating func next() -> Int? {
+            while index < 4 {
+                var w: UInt64
+                switch index {
+                case 0: w = words.0
+                case 1: w = words.1
+                case 2: w = words.2
+                default: w = words.3
+                }
+                if w != 0 {
+                    let bit = w.trailingZeroBitCount
+                    w &= w - 1
+                    switch index {
+                    case 0: words.0 = w
+                    case 1: words.1 = w
+                    case 2: words.2 = w
+                    default: words.3 = w
+                    }
+                    return index * 64 + bit
+                }
+                index += 1
+            }
+            return nil
+        }
     }
 }

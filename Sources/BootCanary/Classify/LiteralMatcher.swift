@@ -5,38 +5,41 @@
 /// probed at each byte, and only on a hit are the few literals sharing that pair compared.
 /// Ordinary console text almost never hits, so a line costs about one table probe per byte.
 struct LiteralMatcher: Sendable {
-    struct Pattern: Sendable {
-        var bytes: [UInt8]
-        /// Offset of the anchor pair inside `bytes`.
-        var anchor: Int
-        /// The caller's id for this literal.
-        var id: Int
-    }
-
-    private(set) var patterns: [Pattern] = []
+    /// All literals' bytes, one after the other.
+    private var text: [UInt8] = []
+    /// Per literal: where its bytes start in `text`, its length, its anchor offset, its id.
+    private var starts: [Int] = [], lengths: [Int] = [], anchors: [Int] = [], ids: [Int] = []
     /// One bit per byte pair: some literal is anchored on it.
     private var bitmap = [UInt64](repeating: 0, count: 1024)
-    /// Pair -> bucket number + 1 (0: none). Buckets list pattern indexes.
-    private var bucketOf = [UInt8](repeating: 0, count: 65536)
-    private var buckets: [[Int]] = []
-    /// Literals shorter than two bytes cannot be anchored on a pair.
+    /// Pair -> first index into `bucketItems` + 1 (0: none); a bucket ends at the next
+    /// bucket's start. Buckets list the literals anchored on one pair.
+    private var bucketOf = [UInt16](repeating: 0, count: 65536)
+    private var bucketBounds: [Int] = [0]
+    private var bucketItems: [Int] = []
     private var shortest = Int.max
 
     init(literals: [(text: String, id: Int)]) {
-        for (text, id) in literals {
-            let bytes = Array(text.utf8)
-            precondition(bytes.count >= 2, "a literal needs at least two bytes: \(text)")
+        var byPair: [Int: [Int]] = [:]
+        var order: [Int] = []
+        for (k, (literal, id)) in literals.enumerated() {
+            let bytes = Array(literal.utf8)
+            precondition(bytes.count >= 2, "a literal needs at least two bytes: \(literal)")
             let anchor = Self.rarestPair(bytes)
             let key = Int(bytes[anchor]) << 8 | Int(bytes[anchor + 1])
             bitmap[key >> 6] |= 1 << UInt64(key & 63)
-            if bucketOf[key] == 0 {
-                buckets.append([])
-                precondition(buckets.count < 256, "too many distinct anchor pairs")
-                bucketOf[key] = UInt8(buckets.count)
-            }
-            buckets[Int(bucketOf[key]) - 1].append(patterns.count)
-            patterns.append(Pattern(bytes: bytes, anchor: anchor, id: id))
+            if byPair[key] == nil { order.append(key) }
+            byPair[key, default: []].append(k)
+            starts.append(text.count)
+            lengths.append(bytes.count)
+            anchors.append(anchor)
+            ids.append(id)
+            text += bytes
             shortest = min(shortest, bytes.count)
+        }
+        for key in order {
+            bucketItems += byPair[key]!
+            bucketBounds.append(bucketItems.count)
+            bucketOf[key] = UInt16(bucketBounds.count - 1)
         }
     }
 
@@ -63,20 +66,17 @@ struct LiteralMatcher: Sendable {
     private func verify(_ p: UnsafeBufferPointer<UInt8>, pairAt i: Int, key: Int, _ found: (Int, Int) -> Void) {
         let bucket = Int(bucketOf[key])
         guard bucket > 0 else { return }
-        for index in buckets[bucket - 1] {
-            let pattern = patterns[index]
-            let start = i - pattern.anchor
-            let count = pattern.bytes.count
-            guard start >= 0, start + count <= p.count else { continue }
-            var equal = true
-            pattern.bytes.withUnsafeBufferPointer { lit in
-                var k = 0
-                while k < count {
-                    if lit[k] != p[start + k] { equal = false; return }
-                    k += 1
-                }
+        text.withUnsafeBufferPointer { lit in
+            for item in bucketBounds[bucket - 1]..<bucketBounds[bucket] {
+                let k = bucketItems[item]
+                let start = i - anchors[k]
+                let count = lengths[k]
+                guard start >= 0, start + count <= p.count else { continue }
+                let base = starts[k]
+                var j = 0
+                while j < count, lit[base + j] == p[start + j] { j += 1 }
+                if j == count { found(ids[k], start) }
             }
-            if equal { found(pattern.id, start) }
         }
     }
 

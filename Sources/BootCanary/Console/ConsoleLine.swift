@@ -14,6 +14,15 @@ public enum LineTerminator: String, Sendable, Hashable, Codable, CaseIterable {
     /// as it does after a `login: ` or `(initramfs) ` prompt.
     case none
 
+    /// How many bytes this terminator stands for (no allocation, for counting).
+    public var byteCount: Int {
+        switch self {
+        case .lf, .cr: 1
+        case .crlf: 2
+        case .cut, .none: 0
+        }
+    }
+
     /// The bytes this terminator stands for in the original stream.
     public var bytes: [UInt8] {
         switch self {

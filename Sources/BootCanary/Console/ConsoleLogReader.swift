@@ -65,6 +65,32 @@ public struct ConsoleLogReader: Sendable {
         return ConsoleLog(summary: summary, lines: lines)
     }
 
+    /// Reads a console log already in memory (a transcript being checked, a fuzzer's input).
+    public func readAll(bytes: [UInt8], format forced: ConsoleLogFormat? = nil) throws(ConsoleLogError) -> ConsoleLog {
+        let format: ConsoleLogFormat
+        if let forced {
+            format = forced
+        } else {
+            switch FormatDetection.detect(Array(bytes.prefix(FormatDetection.sampleSize))) {
+            case .format(let f): format = f
+            case .unknown(let why): throw .unknownFormat(why)
+            }
+        }
+        var parser = FormatParser(format: format, maxLineBytes: maxLineBytes)
+        var lines: [ConsoleLine] = []
+        var offset = 0
+        bytes.withUnsafeBufferPointer { all in
+            while offset < all.count {
+                let end = min(all.count, offset + chunkSize)
+                parser.take(UnsafeBufferPointer(rebasing: all[offset..<end])) { lines.append($0.materialize()) }
+                offset = end
+            }
+        }
+        parser.finish { lines.append($0.materialize()) }
+        parser.summary.fileBytes = bytes.count
+        return ConsoleLog(summary: parser.summary, lines: lines)
+    }
+
     /// Streams the file's console lines to `visit` (views valid only during the call).
     func stream(path: String, format forced: ConsoleLogFormat?, _ visit: (ConsoleLineView) -> Void) throws(ConsoleLogError) -> ConsoleLogSummary {
         var st = stat()
