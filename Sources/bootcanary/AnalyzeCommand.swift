@@ -97,6 +97,9 @@ enum AnalysisText {
         if let panic = r.panicReason, panic != r.title { row("panic", safe(panic)) }
         if let t = r.secondsToOutcome { row("decided at", seconds(t)) }
         row("ended by", r.ending.reason)
+        for e in r.evidence.prefix(4) {
+            row("evidence", "line \(e.line) (\(e.reason)): " + safe(String(e.text.prefix(120))))
+        }
         if !r.lastLines.isEmpty {
             out += "  last lines\n"
             for line in r.lastLines.suffix(6) { out += "    " + safe(String(line.prefix(160))) + "\n" }

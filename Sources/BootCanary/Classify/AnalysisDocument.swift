@@ -1,6 +1,7 @@
 /// What `bootcanary analyze --json` prints: `{"schema": "bootcanary.analysis/1", "boots": [...]}`.
-/// The diagnosis issue adds `diagnosis` (CONTRACT.md: present with two or more logs); the
-/// failure-point comparison is here already.
+/// The diagnosis issue adds `diagnosis` (CONTRACT.md: present with two or more logs): a
+/// property and one `encodeIfPresent` line below, built from `comparison`, which is here
+/// already. Files that could not be read are listed in `unreadable`, never as boots.
 public struct AnalysisDocument: Encodable, Sendable {
     public static let schemaName = "bootcanary.analysis/1"
 

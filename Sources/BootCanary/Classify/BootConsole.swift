@@ -20,6 +20,8 @@
 public struct BootConsole: Sendable {
     public private(set) var assembler: LineAssembler
     public private(set) var classifier: BootClassifier
+    /// Longest unterminated line still checked for a prompt.
+    static let promptLimit = 512
 
     public init(options: ClassifierOptions = ClassifierOptions(), rules: ClassifierRules = .standard,
                 maxLineBytes: Int = 16 * 1024) throws {
@@ -35,7 +37,9 @@ public struct BootConsole: Sendable {
         let lines = assembler.append(bytes, at: time)
         for line in lines { classifier.consume(line) }
         classifier.noteBytes(at: time)
-        if let pending = assembler.pendingLine, pending.bytes.count <= 4096 {
+        // A prompt is short; a long unterminated line is not re-read on every chunk.
+        let waiting = assembler.pendingByteCount
+        if waiting > 0, waiting <= Self.promptLimit, let pending = assembler.pendingLine {
             classifier.consumePartial(pending)
         }
         return lines

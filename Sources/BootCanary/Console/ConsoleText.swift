@@ -80,8 +80,8 @@ public enum ConsoleText {
         }
     }
 
-    /// A line made safe to print on a terminal: control sequences removed, invalid UTF-8
-    /// replaced, and every remaining control character shown as `\xHH`-free text.
+    /// Text made safe to print on a terminal: every C0/C1 control character and DEL becomes
+    /// `?`, so a guest's bytes cannot move the cursor or retitle the user's terminal.
     public static func terminalSafe(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)

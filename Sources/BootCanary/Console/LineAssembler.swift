@@ -55,6 +55,9 @@ public struct LineAssembler: Sendable {
         return lines
     }
 
+    /// How many bytes the line begun but not yet ended holds (0 when none).
+    public var pendingByteCount: Int { carryStarted ? carry.count : 0 }
+
     /// The line begun but not yet ended (a prompt waiting for input is one), without
     /// consuming it; nil when the last byte ended a line.
     public var pendingLine: ConsoleLine? {
