@@ -124,3 +124,45 @@ final class Collected: @unchecked Sendable {
         #expect(stamped.lines.allSatisfy { $0.time != nil })
     }
 }
+
+/// The contract with the Probe: a boot judged live and written as a transcript is judged
+/// the same by `analyze` on that transcript.
+@Suite struct LiveTranscriptReplayTests {
+    @Test(arguments: ["lab-sysrq-panic-rootdisk", "lab-healthy-rootdisk", "lab-initramfs-no-root-device", "lab-userspace-silent"])
+    func analyzeReproducesTheLiveResult(name: String) throws {
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: Fixtures.path(name))))
+        let sink = Collected()
+        let writer = TranscriptWriter { sink.append($0) }
+        try writer.writeHeader(TranscriptMetadata(["kind": "kernel", "run": "3", "domain": "bc-test", "uri": "qemu:///system",
+                                                   "started": "2026-11-23T07:00:00.000000Z", "cmdline": "console=ttyS0",
+                                                   "tool": "bootcanary test"]))
+        var console = try BootConsole()
+        var rng = SeededGenerator(seed: 42)
+        var now = 0.0
+        var ending: BootEnding?
+        let wall0 = Date(timeIntervalSince1970: 1_795_000_000)
+        for chunk in bytes.randomChunks(maxChunk: 300, using: &rng) {
+            now += 0.01
+            try writer.write(console.append(chunk, at: ConsoleTime(seconds: now, wall: wall0 + now)))
+            if let end = console.ending(at: now) { ending = end; break }
+        }
+        // Nothing decided from the console: the watchdog declares a stall 30 s after the last byte.
+        let endTime = ConsoleTime(seconds: now + 30, wall: wall0 + now + 30)
+        let finalEnding = ending ?? .stall(silenceSeconds: 30, vcpu: .idle)
+        try writer.write(console.finish())
+        let live = console.judge(finalEnding, at: endTime)
+        try writer.write(TranscriptEvent(name: "lifecycle", detail: "stopped destroyed", time: endTime))
+        try writer.writeEnd(finalEnding, at: endTime)
+        try writer.writeResult(DescribedBoot(live, kind: .kernel, run: 3))
+
+        let path = try Fixtures.scratch().appendingPathComponent("\(name).transcript").path
+        try Data(sink.bytes).write(to: URL(fileURLWithPath: path))
+        let replay = try ConsoleLogAnalysis.analyze(path: path)
+        #expect(replay.notes.isEmpty, "\(replay.notes)")
+        #expect(replay.result == live)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(try encoder.encode(DescribedBoot(replay.result, kind: .kernel, run: 3))
+                == encoder.encode(DescribedBoot(live, kind: .kernel, run: 3)))
+    }
+}

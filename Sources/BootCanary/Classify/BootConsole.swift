@@ -8,8 +8,7 @@
 /// for await chunk in stream {                       // bytes from virStreamRecv
 ///     let now = ConsoleTime(seconds: clock.elapsed, wall: Date())
 ///     try writer.write(console.append(chunk, at: now))
-///     if console.classifier.successSeen { ending = .successMarker; break }
-///     if let deadline = console.classifier.graceDeadline, now.seconds >= deadline { ending = .fatalSignature; break }
+///     if let end = console.ending(at: now.seconds) { ending = end; break }   // success, or grace over
 /// }
 /// // a watchdog elsewhere compares `console.classifier.silentSince` with its clock
 /// try writer.write(console.finish())
@@ -34,6 +33,7 @@ public struct BootConsole: Sendable {
     public mutating func append<Bytes: Collection>(_ bytes: Bytes, at time: ConsoleTime) -> [ConsoleLine]
     where Bytes.Element == UInt8 {
         guard !bytes.isEmpty else { return [] }
+        let time = time.quantized
         let lines = assembler.append(bytes, at: time)
         for line in lines { classifier.consume(line) }
         classifier.noteBytes(at: time)
@@ -45,6 +45,17 @@ public struct BootConsole: Sendable {
         return lines
     }
 
+    /// What the console alone says about ending the boot at monotonic time `now`: the
+    /// success marker was seen (before any fatal signature), or the grace period after the
+    /// first fatal signature is over. Stalls, timeouts and domain events are the caller's to
+    /// decide (they need a clock, libvirt and the vCPU samples).
+    public func ending(at now: Double) -> BootEnding? {
+        let c = classifier
+        if let success = c.success, c.firstFatal.map({ success.line <= $0.line }) ?? true { return .successMarker }
+        if let deadline = c.graceDeadline, now >= deadline { return .fatalSignature }
+        return nil
+    }
+
     /// Ends the stream: classifies and returns the line still open, if any.
     public mutating func finish() -> [ConsoleLine] {
         let lines = assembler.flush()
@@ -54,6 +65,6 @@ public struct BootConsole: Sendable {
 
     /// The boot's result. Call `finish()` first so the last unterminated line counts.
     public func judge(_ ending: BootEnding, at time: ConsoleTime?) -> BootResult {
-        classifier.judge(ending, at: time)
+        classifier.judge(ending, at: time?.quantized)
     }
 }

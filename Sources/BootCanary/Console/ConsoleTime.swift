@@ -14,4 +14,16 @@ public struct ConsoleTime: Sendable, Hashable, Codable {
         self.seconds = seconds
         self.wall = wall
     }
+
+    /// This time at the transcript's resolution (microseconds), so that a boot judged live
+    /// and the same boot judged again from its transcript see identical numbers.
+    public var quantized: ConsoleTime {
+        ConsoleTime(seconds: Self.micro(seconds), wall: wall.map { date in
+            let t = date.timeIntervalSince1970
+            let whole = t.rounded(.down)
+            return Date(timeIntervalSince1970: whole + ((t - whole) * 1_000_000).rounded() / 1_000_000)
+        })
+    }
+
+    static func micro(_ v: Double) -> Double { (v * 1_000_000).rounded() / 1_000_000 }
 }
