@@ -1,9 +1,9 @@
 // A libFuzzer target for line assembly, classification and the transcript format.
 //
 // Fuzz (libFuzzer supplies main):
-//   swift build --scratch-path .build-fuzz --product ConsoleFuzz \
+//   swift build -c release --scratch-path .build-fuzz --product ConsoleFuzz \
 //     -Xswiftc -sanitize=fuzzer -Xswiftc -DCONSOLE_FUZZ -Xswiftc -parse-as-library
-//   .build-fuzz/debug/ConsoleFuzz -max_total_time=600 -max_len=65536 fuzz/corpus
+//   .build-fuzz/release/ConsoleFuzz -max_total_time=600 -max_len=65536 CORPUS_DIR  # seed: fixtures/transcripts/*.log
 // Without -DCONSOLE_FUZZ it is a plain executable that replays input files (a crash's
 // reproducer, or the fixture corpus) through the same checks.
 import BootCanary

@@ -252,11 +252,11 @@ public struct BootClassifier: Sendable {
                 break
             }
         }
-        if loginAt >= 0, firstTime(signatureEnd, partial: partial) {
+        if loginAt >= 0, firstTime(signatureEnd, line: view.number, partial: partial) {
             recordMilestone(.login, view: view, prefix: prefix, message: message)
             if case .loginPrompt = options.success, success == nil { success = sighting(of: .login) }
         }
-        if hasExpect, success == nil, let expect, firstTime(signatureEnd + 1, partial: partial),
+        if hasExpect, success == nil, let expect, firstTime(signatureEnd + 1, line: view.number, partial: partial),
            expect.matches(String(decoding: message, as: UTF8.self)) {
             success = MilestoneSighting(milestone: lastMilestone, line: view.number, time: view.time,
                                         kernelSeconds: prefix.kernelSeconds, text: Self.text(message))
@@ -265,7 +265,7 @@ public struct BootClassifier: Sendable {
             let signature = rules.signatures[k]
             guard Self.verify(message, also: rules.signatureAlso[k], unless: rules.signatureUnless[k]) else { continue }
             if partial, !Self.isPrompt(signature) { break }
-            if firstTime(milestoneCount + k, partial: partial) { recordSignature(k, view: view, prefix: prefix, message: message) }
+            if firstTime(milestoneCount + k, line: view.number, partial: partial) { recordSignature(k, view: view, prefix: prefix, message: message) }
             break
         }
     }
@@ -278,13 +278,13 @@ public struct BootClassifier: Sendable {
     }
 
     /// False when this entry already matched the same line while it was unterminated.
-    private mutating func firstTime(_ id: Int, partial: Bool) -> Bool {
+    private mutating func firstTime(_ id: Int, line: Int, partial: Bool) -> Bool {
         if partial {
             if partialIDs.contains(id) { return false }
             partialIDs.append(id)
             return true
         }
-        return !(partialLine == lines && partialIDs.contains(id))
+        return !(partialLine == line && partialIDs.contains(id))
     }
 
     private mutating func recordMilestone(_ milestone: Milestone, view: ConsoleLineView, prefix: LinePrefix,

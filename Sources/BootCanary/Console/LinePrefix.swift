@@ -16,7 +16,10 @@ public struct LinePrefix: Sendable, Hashable {
     /// Seconds since the guest kernel started (printk time).
     public var kernelSeconds: Double?
     /// `T123` (task) or `C1` (CPU) when CONFIG_PRINTK_CALLER is set.
-    public var caller: String?
+    public var caller: String? { callerKind == 0 ? nil : String(UnicodeScalar(callerKind)) + String(callerNumber) }
+    // Kept as plain values so a prefix is copied without reference counting (per line).
+    var callerKind: UInt8 = 0
+    var callerNumber = 0
     /// Byte offset of the message after all prefixes.
     public var messageStart: Int
 
@@ -65,8 +68,11 @@ public struct LinePrefix: Sendable, Hashable {
                     j += 1
                     let digitsStart = j
                     while j < n, p[j] >= 0x30, p[j] <= 0x39 { j += 1 }
-                    if j > digitsStart, j < n, p[j] == UInt8(ascii: "]") {
-                        r.caller = String(decoding: [tag] + Array(UnsafeBufferPointer(rebasing: p[digitsStart..<j])), as: UTF8.self)
+                    if j > digitsStart, j < n, p[j] == UInt8(ascii: "]"), j - digitsStart <= 9 {
+                        var number = 0
+                        for k in digitsStart..<j { number = number * 10 + Int(p[k] - 0x30) }
+                        r.callerKind = tag
+                        r.callerNumber = number
                         i = j + 1
                     }
                 }
