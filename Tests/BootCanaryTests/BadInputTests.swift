@@ -94,13 +94,22 @@ import Glibc
 @Suite(.serialized) struct AnalyzeCommandTests {
     /// The built executable next to the test bundle (`swift build`/`swift test` build both).
     static var executable: URL? {
+        let fm = FileManager.default
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for _ in 0..<4 {
             let candidate = dir.appendingPathComponent("bootcanary")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            if fm.isExecutableFile(atPath: candidate.path) { return candidate }
             dir = dir.deletingLastPathComponent()
         }
-        return nil
+        // Run by a helper process: the newest debug build under the package's scratch paths.
+        let builds = ((try? fm.contentsOfDirectory(atPath: Fixtures.root.path)) ?? []).filter { $0.hasPrefix(".build") }
+        return builds.map { Fixtures.root.appendingPathComponent($0).appendingPathComponent("debug/bootcanary") }
+            .filter { fm.isExecutableFile(atPath: $0.path) }
+            .max { a, b in
+                let da = (try? fm.attributesOfItem(atPath: a.path)[.modificationDate] as? Date) ?? .distantPast
+                let db = (try? fm.attributesOfItem(atPath: b.path)[.modificationDate] as? Date) ?? .distantPast
+                return da < db
+            }
     }
 
     func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
