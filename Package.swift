@@ -43,6 +43,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // libFuzzer target for line assembly, classification and transcripts (issue 3):
+        // see fuzz/ConsoleFuzz/ConsoleFuzz.swift for how to build it with -sanitize=fuzzer.
+        .executableTarget(name: "ConsoleFuzz", dependencies: ["BootCanary"], path: "fuzz/ConsoleFuzz"),
         // Unit tests of the binding against libvirt's in-process test:///default driver.
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         // Pure tests of Console, Classify, Diagnose and Report, driven by fixtures/.

@@ -1,8 +1,128 @@
 import ArgumentParser
+import BootCanary
+import Foundation
 
-/// `bootcanary analyze FILE...` — placeholder until the classifier lands (issue 3).
-struct AnalyzeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "analyze", abstract: "Classify saved console logs.")
-    @Argument var files: [String] = []
-    func run() async throws { throw ExitCode(3) }
+/// `bootcanary analyze FILE... [--json]`: classify saved console logs (CONTRACT.md).
+struct AnalyzeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "analyze",
+        abstract: "Classify saved console logs: bootcanary transcripts, virsh console captures, xenconsoled logs.",
+        discussion: """
+            Exit status: 0 every boot succeeded; 2 a boot failed; 3 a file could not be judged \
+            (unreadable, or an infrastructure error); 64 usage error.
+            """)
+
+    @Argument(help: "Console logs to analyze.")
+    var files: [String]
+
+    @Flag(help: "Print one JSON document (schema bootcanary.analysis/1).")
+    var json = false
+
+    @Option(help: "Read every file as this format instead of detecting it: bootcanary, plain, xenconsoled.")
+    var format: ConsoleLogFormat?
+
+    @Option(help: "Success marker regex (default: a login prompt; a transcript's own `expect` otherwise).")
+    var expect: String?
+
+    @Option(help: "Seconds to keep reading after a fatal signature (0-60).")
+    var grace: Double?
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one console log") }
+        if let expect {
+            do { _ = try Regex(expect) } catch { throw ValidationError("--expect is not a valid regex: \(error)") }
+        }
+    }
+
+    func run() throws {
+        var options: ClassifierOptions?
+        if expect != nil || grace != nil {
+            options = ClassifierOptions(success: expect.map { .regex($0) } ?? .loginPrompt, graceSeconds: grace ?? 10)
+        }
+        var analyses: [ConsoleLogAnalysis] = []
+        var unreadable: [AnalysisDocument.Unreadable] = []
+        for file in files {
+            do {
+                analyses.append(try ConsoleLogAnalysis.analyze(path: file, format: format, options: options))
+            } catch let error as ConsoleLogError {
+                unreadable.append(.init(file: file, message: error.description))
+            } catch {
+                unreadable.append(.init(file: file, message: "\(error)"))
+            }
+        }
+        let comparison = analyses.count >= 2
+            ? FailurePointComparison(analyses.map { .init(name: $0.path, kind: $0.metadata.kind, result: $0.result) })
+            : nil
+        if json {
+            let document = AnalysisDocument(boots: analyses.map(\.described), unreadable: unreadable, comparison: comparison)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(document), as: UTF8.self))
+        } else {
+            for analysis in analyses { print(AnalysisText.describe(analysis)) }
+            for bad in unreadable { print("\(bad.file): \(bad.message)\n") }
+            if let comparison { print(AnalysisText.describe(comparison)) }
+        }
+        for bad in unreadable where json {
+            FileHandle.standardError.write(Data("bootcanary analyze: \(bad.file): \(bad.message)\n".utf8))
+        }
+        let status = Self.exitStatus(analyses.map(\.result.outcome), unreadable: unreadable.count)
+        if status != .healthy { throw ExitCode(status.rawValue) }
+    }
+
+    /// CONTRACT.md: any failed boot is critical; a file that could not be judged is unknown.
+    static func exitStatus(_ outcomes: [BootOutcome], unreadable: Int) -> ExitStatus {
+        if outcomes.contains(where: { !$0.isSuccess && $0.isGuestEvidence }) { return .critical }
+        if unreadable > 0 || outcomes.contains(.infraError) { return .unknown }
+        return .healthy
+    }
+}
+
+extension ConsoleLogFormat: ExpressibleByArgument {}
+
+/// The human summary of analyses. Console text is untrusted: it is made terminal-safe here.
+enum AnalysisText {
+    static func describe(_ a: ConsoleLogAnalysis) -> String {
+        let r = a.result
+        var out = "\(a.path)  (\(a.format.description), \(r.lines) lines, \(bytes(a.fileBytes)))\n"
+        func row(_ label: String, _ value: String) { out += "  " + label.padding(toLength: 16, withPad: " ", startingAt: 0) + value + "\n" }
+        if let kind = a.metadata.kind { row("kind", kind.rawValue + (a.metadata.run.map { " run \($0)" } ?? "")) }
+        row("outcome", r.outcome.rawValue + (r.stallSeconds.map { " (silent \(seconds($0)))" } ?? "") + (r.vcpu.map { ", vCPU \($0.rawValue)" } ?? ""))
+        var milestone = r.lastMilestone.rawValue
+        if let seen = r.milestones.last(where: { $0.milestone == r.lastMilestone }) {
+            milestone += "  (line \(seen.line)" + (seen.time.map { ", \(seconds($0.seconds))" } ?? seen.kernelSeconds.map { ", kernel time \(seconds($0))" } ?? "") + ")"
+        }
+        row("last milestone", milestone)
+        if let title = r.title { row("title", safe(title)) }
+        if let panic = r.panicReason, panic != r.title { row("panic", safe(panic)) }
+        if let t = r.secondsToOutcome { row("decided at", seconds(t)) }
+        row("ended by", r.ending.reason)
+        for e in r.evidence.prefix(4) {
+            row("evidence", "line \(e.line) (\(e.reason)): " + safe(String(e.text.prefix(120))))
+        }
+        if !r.lastLines.isEmpty {
+            out += "  last lines\n"
+            for line in r.lastLines.suffix(6) { out += "    " + safe(String(line.prefix(160))) + "\n" }
+        }
+        for note in a.notes { out += "  note: \(note)\n" }
+        return out
+    }
+
+    static func describe(_ c: FailurePointComparison) -> String {
+        var out = "Failure points across \(c.points.count) logs\n  \(c.summary)\n"
+        for p in c.points {
+            out += "  - \(p.name): \(p.outcome.rawValue) after \(p.lastMilestone.rawValue)" + (p.title.map { ": \(safe($0))" } ?? "") + "\n"
+        }
+        return out
+    }
+
+    static func safe(_ s: String) -> String { ConsoleText.terminalSafe(s) }
+
+    static func seconds(_ s: Double) -> String {
+        s < 10 ? String(format: "%.2f s", s) : String(format: "%.1f s", s)
+    }
+
+    static func bytes(_ n: Int) -> String {
+        n < 1024 ? "\(n) B" : n < 1 << 20 ? String(format: "%.1f KiB", Double(n) / 1024) : String(format: "%.1f MiB", Double(n) / 1048576)
+    }
 }
