@@ -9,6 +9,7 @@ struct BootCanaryCommand: AsyncParsableCommand {
         abstract: "Boot throwaway guests through libvirt and tell a wedged hypervisor from a corrupt guest image.",
         subcommands: [
             HostCommand.self,
+            BootCommand.self,
             AnalyzeCommand.self,
         ]
     )

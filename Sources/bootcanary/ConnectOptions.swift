@@ -55,6 +55,14 @@ func reportingFailures(_ body: () async throws -> Void) async throws {
     } catch let error as LibvirtError {
         Terminal.error(ConnectionAdvice.explain(error, uri: nil))
         throw ExitCode(ExitStatus.unknown.rawValue)
+    } catch let error as ProbePlanner.Failure {
+        Terminal.error(error.description)
+        throw ExitCode(ExitStatus.usage.rawValue)
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        Terminal.error(String(describing: error))
+        throw ExitCode(ExitStatus.unknown.rawValue)
     }
 }
 

@@ -450,7 +450,9 @@ public struct BootClassifier: Sendable {
         let shutdownSeen = hits.contains { $0.kind == .shutdown }
 
         if case .startFailure = ending {
-            outcome = .startFailure
+            // The bootloader's own words (pygrub's error, libxl's "bootloader failed") make a
+            // refused start a bootloader failure.
+            outcome = worstFatal?.kind.outcome == .bootloaderFailure ? .bootloaderFailure : .startFailure
         } else if lines == 0 {
             switch ending {
             case .infrastructureError: outcome = .infraError

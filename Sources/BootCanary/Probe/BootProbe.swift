@@ -1,0 +1,392 @@
+import Foundation
+import Libvirt
+import Synchronization
+
+/// Settings of one boot that do not come from its domain spec.
+public struct BootSettings: Sendable {
+    /// Give up on the boot after this many seconds from resume.
+    public var timeout: Double
+    public var stall: StallPolicy
+    public var classifier: ClassifierOptions
+
+    public static let defaultTimeout = 600.0
+
+    public init(timeout: Double = BootSettings.defaultTimeout, stall: StallPolicy = StallPolicy(),
+                classifier: ClassifierOptions = ClassifierOptions()) {
+        self.timeout = timeout
+        self.stall = stall
+        self.classifier = classifier
+    }
+}
+
+/// What one probe boot produced.
+public struct ProbeBoot: Sendable {
+    public var kind: ProbeKind
+    public var run: Int
+    public var domainName: String
+    public var result: BootResult
+    public var transcript: URL?
+    /// Wall clock at create and at the end.
+    public var started: Date
+    public var ended: Date
+    /// Seconds the create call took (pygrub runs inside it on Xen).
+    public var createSeconds: Double?
+    /// Things worth telling a person about this boot (a fallback taken, a file restored).
+    public var notes: [String]
+
+    public var described: DescribedBoot {
+        DescribedBoot(result, kind: kind, run: run, transcript: transcript?.path, notes: notes)
+    }
+}
+
+/// Boots one domain spec and watches it to its end: create paused → attach console → resume
+/// → stream bytes into the classifier and the transcript → watchdog samples each second →
+/// end on success, fatal signature (after grace), domain stop, stall or timeout → destroy,
+/// always.
+public struct BootProbe: Sendable {
+    public var connection: Connection
+    public var ledger: Ledger?
+    public var settings: BootSettings
+
+    public init(connection: Connection, ledger: Ledger?, settings: BootSettings) {
+        self.connection = connection
+        self.ledger = ledger
+        self.settings = settings
+    }
+
+    /// Signals the boot loop waits on, from the console callback, libvirt's events and the
+    /// sampling task.
+    enum Signal: Sendable {
+        case console(ConsoleEvent)
+        case lifecycle(LifecycleEvent)
+        case sample(BootWatchdog.Sample)
+        case sampleFailed(LibvirtError)
+    }
+
+    /// Runs the boot. `onLine` sees every completed console line as it arrives (the CLI prints
+    /// them live); it runs on the boot's task and must not block.
+    /// `protectedPaths` are files the domain reaches indirectly (an overlay's backing image)
+    /// whose owner and mode are restored like the attached files'.
+    public func run(spec: DomainSpec, kind: ProbeKind, run: Int, transcript: URL?, extraMetadata: [String: String] = [:],
+                    protectedPaths: [String] = [],
+                    onLine: @Sendable (ConsoleLine, ConsoleTime?) -> Void = { _, _ in }) async -> ProbeBoot {
+        let started = Date()
+        // Console times count from the resume: the moment the guest starts running.
+        let clock = BootClock()
+        let seconds = { @Sendable (mono: UInt64) in clock.seconds(mono) }
+        func now() -> ConsoleTime { ConsoleTime(seconds: seconds(HostClock.monotonicNanoseconds()), wall: Date()) }
+
+        var notes: [String] = []
+        // The success marker was validated when the settings were made (an invalid --expect
+        // is a usage error); the default marker cannot fail.
+        var console = (try? BootConsole(options: settings.classifier)) ?? (try! BootConsole())
+        func failed(_ ending: BootEnding, transcript: URL? = nil) -> ProbeBoot {
+            ProbeBoot(kind: kind, run: run, domainName: spec.name, result: console.judge(ending, at: nil),
+                      transcript: transcript, started: started, ended: Date(), createSeconds: nil, notes: notes)
+        }
+
+        // The transcript: header first, so even a killed run leaves a readable file.
+        var meta = TranscriptMetadata(extraMetadata)
+        meta["domain"] = spec.name
+        if case .direct(_, _, let cmdline) = spec.boot { meta["cmdline"] = cmdline }
+        let transcriptFile: TranscriptFile?
+        do {
+            transcriptFile = try transcript.map { try TranscriptFile(url: $0, metadata: self.metadata(meta, kind: kind, run: run, started: started)) }
+        } catch {
+            return failed(.infrastructureError("cannot write the transcript \(transcript?.path ?? ""): \(error.localizedDescription)"))
+        }
+        let writer = transcriptFile?.writer
+        defer { transcriptFile?.close() }
+
+        // Files the domain uses must exist where the daemon runs; on a local connection we can
+        // check first and say which one is missing, rather than relay libvirt's wording.
+        let files = AttachedFiles(spec: spec, also: protectedPaths, local: ConnectionURI(connection.uri).isLocal)
+        if let problem = files.problem() {
+            let result = failed(.infrastructureError(problem), transcript: transcript)
+            try? writer?.writeEnd(result.result.ending, at: nil)
+            return result
+        }
+
+        let (signals, feed) = AsyncStream<Signal>.makeStream(bufferingPolicy: .unbounded)
+        let lifecycle: AsyncStream<LifecycleEvent>
+        do {
+            // Subscribe before creating, so an immediate stop or crash is not missed.
+            lifecycle = try connection.lifecycleEvents()
+        } catch {
+            return failed(.infrastructureError(ConnectionAdvice.explain(error, uri: connection.uri)), transcript: transcript)
+        }
+        let name = spec.name
+        let lifecycleTask = Task {
+            for await event in lifecycle where event.domainName == name { feed.yield(.lifecycle(event)) }
+        }
+        defer { lifecycleTask.cancel() }
+
+        // Create, recorded in the ledger first and undone on every exit path.
+        let xml = DomainXML.render(spec)
+        let connection = self.connection
+        let teardown = Teardown.shared.register("domain \(name) on \(connection.uri)") {
+            if let dom = try? connection.domain(named: name) { _ = try? dom.destroy() }
+        }
+        defer { Teardown.shared.unregister(teardown) }
+        let ledgerEntry = Ledger.Entry(op: .domain, uri: connection.uri, name: name)
+        do {
+            try ledger?.record(ledgerEntry)
+        } catch {
+            return failed(.infrastructureError("\(error)"), transcript: transcript)
+        }
+        let createStart = HostClock.monotonicNanoseconds()
+        let domain: Domain
+        let mode: Connection.StartMode
+        do {
+            (domain, mode) = try Teardown.shared.creation {
+                try connection.createTransient(xml: xml, startPaused: true, autoDestroy: true)
+            }
+        } catch let error as LibvirtError {
+            try? ledger?.recordRemoved(ledgerEntry)
+            files.restore(into: &notes)
+            let ending = StartFailureKind.ending(for: error, uri: connection.uri)
+            let result = failed(ending, transcript: transcript)
+            try? writer?.writeEnd(ending, at: nil)
+            try? writer?.writeResult(result.described)
+            return result
+        } catch {
+            try? ledger?.recordRemoved(ledgerEntry)
+            return failed(.infrastructureError("\(error)"), transcript: transcript)
+        }
+        let createSeconds = Double(HostClock.monotonicNanoseconds() - createStart) / 1e9
+        if !mode.paused {
+            notes.append("the driver cannot start domains paused; the first console bytes may be lost")
+        }
+
+        var ending: BootEnding?
+        var endTime: ConsoleTime?
+        var consoleHandle: ConsoleStream?
+        var samplerTask: Task<Void, Never>?
+
+        defer {
+            samplerTask?.cancel()
+            consoleHandle?.close()
+            _ = try? domain.destroy()
+            try? ledger?.recordRemoved(ledgerEntry)
+        }
+
+        // Console on the paused domain, then resume: no early byte lost.
+        do {
+            consoleHandle = try ConsoleStream(domain: domain, device: nil, force: true) { event in
+                feed.yield(.console(event))
+            }
+        } catch {
+            ending = .infrastructureError("cannot open the console of \(name): \(ConnectionAdvice.explain(error, uri: connection.uri))")
+        }
+        let resumedAt = 0.0
+        /// Events arrive after the fact: the "suspended" of our own paused start is delivered
+        /// after we resumed. Only a suspension after our resume's event is someone else's.
+        var ownResumeSeen = !mode.paused
+        if ending == nil {
+            do {
+                clock.markStart()
+                if mode.paused { try domain.resume() }
+            } catch {
+                ending = .startFailure("the domain was created but could not be resumed: \(error.message)")
+            }
+        }
+
+        // Sample state and vCPU time once a second, off the boot loop (the calls block).
+        let vcpus = spec.vcpus
+        samplerTask = Task.detached {
+            while !Task.isCancelled {
+                do {
+                    let info = try domain.info()
+                    let s = BootWatchdog.Sample(
+                        seconds: seconds(HostClock.monotonicNanoseconds()),
+                        running: info.state == .running || info.state == .blocked,
+                        paused: info.state == .paused,
+                        cpuSeconds: Double(info.cpuTimeNanoseconds) / 1e9)
+                    feed.yield(.sample(s))
+                } catch let error as LibvirtError {
+                    feed.yield(.sampleFailed(error))
+                } catch {}
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+            }
+        }
+        var watchdog = BootWatchdog(policy: settings.stall, vcpus: vcpus)
+        /// After the domain stopped, keep reading briefly: the console's last bytes (a panic
+        /// trace) may arrive just after libvirt's event.
+        var drainUntil: Double?
+        var stopReason: DomainStopReason?
+
+        func write(_ lines: [ConsoleLine]) {
+            guard !lines.isEmpty else { return }
+            try? writer?.write(lines)
+            for line in lines { onLine(line, line.time) }
+        }
+
+        if ending == nil {
+            loop: for await signal in signals {
+                let t = now()
+                switch signal {
+                case .console(.data(let chunk)):
+                    let time = ConsoleTime(seconds: seconds(chunk.monotonicNanoseconds), wall: chunk.wall)
+                    write(console.append(chunk.bytes, at: time))
+                case .console(.endOfStream), .console(.failed):
+                    // The console ends when the domain stops; libvirt's event says why.
+                    if drainUntil == nil { drainUntil = t.seconds + 2 }
+                    if stopReason != nil { break loop }
+                case .lifecycle(let event):
+                    try? writer?.write(TranscriptEvent(name: "lifecycle", detail: "\(event.kindName) \(event.detailName)", time: t))
+                    switch event.kind {
+                    case .stopped, .crashed:
+                        stopReason = StopReasonMapping.reason(event)
+                        if drainUntil == nil { drainUntil = t.seconds + 0.5 }
+                    case .resumed:
+                        ownResumeSeen = true
+                    case .suspended where ownResumeSeen:
+                        notes.append("the domain was paused through libvirt (\(event.detailName)) at +\(String(format: "%.1f", t.seconds)) s; paused time is not counted as silence")
+                    default: break
+                    }
+                case .sample(let s):
+                    watchdog.record(s)
+                case .sampleFailed(let error):
+                    if error.code == .noDomain || error.code == .operationInvalid {
+                        // Gone: a transient domain that stopped. The event says why; give it a moment.
+                        if drainUntil == nil { drainUntil = t.seconds + 1 }
+                    } else if !connection.isAlive {
+                        ending = .infrastructureError("the connection to libvirt was lost: \(error.message)")
+                        break loop
+                    }
+                }
+                // Decide, in order of authority: what the console proves, then libvirt, then the clock.
+                if let e = console.ending(at: t.seconds) { ending = e; break }
+                if let until = drainUntil, t.seconds >= until {
+                    ending = stopReason.map { .domainStopped($0) } ?? .consoleClosed
+                    break
+                }
+                if watchdog.pausedNow {
+                    if t.seconds - resumedAt >= settings.timeout {
+                        ending = .infrastructureError("the domain stayed paused through libvirt (someone paused it); not a hang, and nothing to judge")
+                        break
+                    }
+                    continue
+                }
+                let silentSince = console.classifier.silentSince?.seconds ?? resumedAt
+                if let (silence, vcpu) = watchdog.stall(now: t.seconds, silentSince: max(silentSince, resumedAt)) {
+                    ending = .stall(silenceSeconds: silence, vcpu: vcpu)
+                    break
+                }
+                if t.seconds - resumedAt >= settings.timeout { ending = .timeout; break }
+            }
+        }
+        endTime = now()
+        write(console.finish())
+        let finalEnding = ending ?? .timeout
+        let result = console.judge(finalEnding, at: endTime)
+        samplerTask?.cancel()
+        consoleHandle?.close()
+        _ = try? domain.destroy()
+        files.restore(into: &notes)
+        let boot = ProbeBoot(kind: kind, run: run, domainName: name, result: result, transcript: transcript,
+                             started: started, ended: Date(), createSeconds: createSeconds, notes: notes)
+        try? writer?.writeEnd(finalEnding, at: endTime)
+        try? writer?.writeResult(boot.described)
+        return boot
+    }
+}
+
+extension BootProbe {
+    /// The metadata every transcript carries (`BootcanaryTranscript`'s `@meta` keys).
+    func metadata(_ base: TranscriptMetadata, kind: ProbeKind, run: Int, started: Date) -> TranscriptMetadata {
+        var meta = base
+        meta["kind"] = kind.rawValue
+        meta["run"] = String(run)
+        meta["uri"] = connection.uri
+        meta["started"] = BootcanaryTranscript.formatWall(started)
+        meta["tool"] = "bootcanary \(BootCanaryVersion.current)"
+        meta["grace"] = String(settings.classifier.graceSeconds)
+        if case .regex(let pattern) = settings.classifier.success { meta["expect"] = pattern }
+        return meta
+    }
+
+    /// A boot that never got a domain: the preparation failed (pygrub could not read the image,
+    /// the install tree was unusable). `console` is what the failing step printed; it is
+    /// classified like console output, so pygrub's error becomes a bootloader failure.
+    public func refused(kind: ProbeKind, run: Int, name: String, transcript: URL?, console text: String,
+                        ending: BootEnding, metadata extra: [String: String]) -> ProbeBoot {
+        let started = Date()
+        var console = (try? BootConsole(options: settings.classifier)) ?? (try! BootConsole())
+        var meta = TranscriptMetadata(extra)
+        meta["domain"] = name
+        let file = transcript.flatMap { try? TranscriptFile(url: $0, metadata: metadata(meta, kind: kind, run: run, started: started)) }
+        defer { file?.close() }
+        var lines = console.append(Array(text.utf8), at: ConsoleTime(seconds: 0, wall: started))
+        lines += console.finish()
+        try? file?.writer.write(lines)
+        let result = console.judge(ending, at: ConsoleTime(seconds: 0, wall: started))
+        let boot = ProbeBoot(kind: kind, run: run, domainName: name, result: result, transcript: file == nil ? nil : transcript,
+                             started: started, ended: Date(), createSeconds: nil, notes: [])
+        try? file?.writer.writeEnd(ending, at: ConsoleTime(seconds: 0, wall: started))
+        try? file?.writer.writeResult(boot.described)
+        return boot
+    }
+}
+
+/// A transcript file being written: created with its header, appended to, closed.
+struct TranscriptFile {
+    let handle: FileHandle
+    let writer: TranscriptWriter
+
+    init(url: URL, metadata: TranscriptMetadata) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil),
+              let h = FileHandle(forWritingAtPath: url.path) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
+        }
+        handle = h
+        writer = TranscriptWriter(fileHandle: h)
+        try writer.writeHeader(metadata)
+    }
+
+    func close() { try? handle.close() }
+}
+
+/// The origin of one boot's console times: set when the guest is resumed.
+final class BootClock: Sendable {
+    private let origin = Mutex(HostClock.monotonicNanoseconds())
+    func markStart() { origin.withLock { $0 = HostClock.monotonicNanoseconds() } }
+    func seconds(_ mono: UInt64) -> Double { Double(Int64(bitPattern: mono &- origin.withLock { $0 })) / 1e9 }
+}
+
+/// The version reported in transcripts and run records.
+public enum BootCanaryVersion {
+    public static let current = "0.1.0"
+}
+
+/// libvirt's STOPPED/CRASHED details as the classifier's stop reasons.
+enum StopReasonMapping {
+    static func reason(_ event: LifecycleEvent) -> DomainStopReason {
+        if event.kind == .crashed { return .crashed }
+        switch event.detail {
+        case 0: return .shutdown   // VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN
+        case 1: return .destroyed  // VIR_DOMAIN_EVENT_STOPPED_DESTROYED
+        case 2: return .crashed    // VIR_DOMAIN_EVENT_STOPPED_CRASHED
+        default: return .other
+        }
+    }
+}
+
+/// Tells a guest the hypervisor refused (evidence about the guest or host) from a request the
+/// tool got wrong (nothing to judge).
+enum StartFailureKind {
+    static func ending(for error: LibvirtError, uri: String) -> BootEnding {
+        switch error.code {
+        case .xmlError, .xmlDetail, .configUnsupported, .invalidArg, .operationDenied, .noConnect, .rpc,
+             .authFailed, .authUnavailable, .noSupport, .argumentUnsupported:
+            return .infrastructureError("libvirt refused the test domain: \(error.message) (\(error.function))")
+        default:
+            if error.message.contains("Cannot access storage file") || error.message.contains("No such file or directory")
+                || error.message.contains("Permission denied") {
+                return .infrastructureError("the host cannot read a file the test domain needs: \(error.message)")
+            }
+            return .startFailure(error.message)
+        }
+    }
+}

@@ -1,0 +1,108 @@
+/// When a silent console counts as a stall, and what the vCPUs were doing meanwhile.
+///
+/// Two thresholds (CONTRACT.md `--stall-timeout`, `--frozen-after`):
+/// - `stallTimeout`: console silence that ends the boot whatever the vCPUs do. Its default
+///   leaves room for the guest's own detectors to print first — RCU stall (21 s in Debian's
+///   kernels), soft lockup (20 s), hung task (120 s) — syzkaller orders its timeouts the same
+///   way, so one hang is always reported by its most specific witness.
+/// - `frozenAfter`: a shorter silence that is enough when the domain is running and its vCPU
+///   time has not advanced at all: the hypervisor is not scheduling the guest, and no guest
+///   detector will ever print.
+public struct StallPolicy: Sendable, Equatable {
+    public var stallTimeout: Double
+    public var frozenAfter: Double
+    /// vCPU use (fraction of the vCPUs' wall time) at or above which a silent guest is spinning.
+    public var spinningRate: Double
+    /// Total vCPU time advance (seconds) at or below which the vCPUs count as not advancing.
+    public var frozenEpsilon: Double
+
+    public static let defaultStallTimeout = 150.0
+    public static let defaultFrozenAfter = 15.0
+
+    public init(stallTimeout: Double = StallPolicy.defaultStallTimeout, frozenAfter: Double = StallPolicy.defaultFrozenAfter,
+                spinningRate: Double = 0.5, frozenEpsilon: Double = 0.001) {
+        self.stallTimeout = stallTimeout
+        self.frozenAfter = frozenAfter
+        self.spinningRate = spinningRate
+        self.frozenEpsilon = frozenEpsilon
+    }
+}
+
+/// Watches one boot's liveness from outside: domain state and cumulative vCPU time sampled
+/// about once a second, against the time of the console's last byte. Pure: it is handed the
+/// samples and the clock readings, so the decision is tested without a guest.
+public struct BootWatchdog: Sendable {
+    public let policy: StallPolicy
+    public let vcpus: Int
+
+    /// One look at the domain.
+    public struct Sample: Sendable, Equatable {
+        /// Seconds since the boot started (the Probe's monotonic clock).
+        public var seconds: Double
+        public var running: Bool
+        public var paused: Bool
+        /// Cumulative vCPU time, seconds.
+        public var cpuSeconds: Double
+
+        public init(seconds: Double, running: Bool, paused: Bool, cpuSeconds: Double) {
+            self.seconds = seconds
+            self.running = running
+            self.paused = paused
+            self.cpuSeconds = cpuSeconds
+        }
+    }
+
+    public private(set) var samples: [Sample] = []
+    /// Total seconds the domain was seen paused (someone paused it through libvirt).
+    public private(set) var pausedSeconds: Double = 0
+    public private(set) var pausedNow = false
+
+    public init(policy: StallPolicy, vcpus: Int) {
+        self.policy = policy
+        self.vcpus = max(1, vcpus)
+    }
+
+    public mutating func record(_ sample: Sample) {
+        if let last = samples.last, last.paused && sample.paused {
+            pausedSeconds += sample.seconds - last.seconds
+        }
+        pausedNow = sample.paused
+        samples.append(sample)
+        // Keep what any window needs (the longest is the stall timeout) plus slack.
+        let horizon = sample.seconds - policy.stallTimeout - 5
+        if let cut = samples.firstIndex(where: { $0.seconds >= horizon }), cut > 0 { samples.removeFirst(cut) }
+    }
+
+    /// The verdict of the watchdog at `now`, given the time of the console's last byte (or of
+    /// the resume, before any byte). Nil: keep waiting.
+    public func stall(now: Double, silentSince: Double) -> (silence: Double, vcpu: VCPUPattern)? {
+        // A domain someone paused through libvirt is not hanging; its silence does not count.
+        if pausedNow { return nil }
+        let silence = now - silentSince
+        let window = samples.filter { $0.seconds >= silentSince - 1.0 }
+        if silence >= policy.frozenAfter, let pattern = pattern(in: window), pattern == .frozen,
+           window.allSatisfy({ $0.running }) {
+            return (silence, .frozen)
+        }
+        if silence >= policy.stallTimeout {
+            return (silence, pattern(in: window) ?? .unknown)
+        }
+        return nil
+    }
+
+    /// What the vCPUs did over a window of samples: not advancing at all, advancing at about
+    /// the full rate, or in between. Needs samples spanning at least two seconds.
+    public func pattern(in window: [Sample]) -> VCPUPattern? {
+        guard let first = window.first, let last = window.last, last.seconds - first.seconds >= 2 else { return nil }
+        let used = last.cpuSeconds - first.cpuSeconds
+        if used <= policy.frozenEpsilon { return .frozen }
+        let rate = used / ((last.seconds - first.seconds) * Double(vcpus))
+        return rate >= policy.spinningRate ? .spinning : .idle
+    }
+
+    /// The pattern over the last `seconds` of samples, for reports.
+    public func recentPattern(seconds: Double) -> VCPUPattern {
+        guard let last = samples.last else { return .unknown }
+        return pattern(in: samples.filter { $0.seconds >= last.seconds - seconds }) ?? .unknown
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import BootCanary
+import Foundation
+import Libvirt
+
+/// `bootcanary boot`: one probe boot with a live, timestamped console.
+struct BootCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "boot",
+        abstract: "Boot one test guest, show its console live, and print how the boot ended.")
+
+    @OptionGroup var connect: ConnectOptions
+    @OptionGroup var probe: ProbeOptions
+    @Flag(help: "Print the boot result as JSON (the console then goes to stderr).") var json = false
+    @Option(help: ArgumentHelp("Write the timestamped transcript here.", valueName: "FILE")) var transcript: String?
+    @Flag(help: "Do not print console lines as they arrive.") var quiet = false
+
+    func run() async throws {
+        SignalTrap.install()
+        var status: Int32 = 0
+        try await reportingFailures {
+            let connection = try connect.open()
+            let facts = try HostFacts.gather(from: connection)
+            let plan = try ProbePlanner.single(probe.planInputs, facts: facts)
+            let runID = ProbeName.newRunID()
+            let ledger = try Ledger(runID: runID)
+            defer { ledger.closeIfSettled() }
+            let out = json ? FileHandle.standardError : FileHandle.standardOutput
+            if !quiet {
+                out.write(Data("bootcanary: \(plan.kind.rawValue) probe on \(connection.uri) (\(plan.summary))\n".utf8))
+            }
+            let boot = try await ProbeRunner(connection: connection, ledger: ledger, settings: probe.settings)
+                .boot(plan, runID: runID, repetition: 1,
+                      transcript: transcript.map { URL(fileURLWithPath: $0) }) { line, time in
+                    guard !quiet else { return }
+                    out.write(Data(LiveConsole.format(line, time: time).utf8))
+                }
+            if json {
+                Terminal.print(try JSONFormat.string(boot.described))
+            } else {
+                Terminal.print(BootSummaryText.render(boot))
+            }
+            status = BootExit.status(for: boot.result.outcome)
+            if boot.result.outcome == .infraError, case .infrastructureError(let message) = boot.result.ending {
+                Terminal.error(message)
+            }
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}

@@ -1,0 +1,87 @@
+import ArgumentParser
+import BootCanary
+import Foundation
+
+/// The probe options shared by `boot`, `diagnose` and `canary` (CONTRACT.md).
+struct ProbeOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The suspect guest's disk (never written).", valueName: "DISK"))
+    var image: String?
+
+    @Option(help: ArgumentHelp("Boot DISK's own kernel, found by its bootloader config (boot only).", valueName: "DISK"))
+    var pygrub: String?
+
+    @Option(help: ArgumentHelp("A host-supplied kernel.", valueName: "PATH"))
+    var kernel: String?
+
+    @Option(help: ArgumentHelp("The initrd for --kernel.", valueName: "PATH"))
+    var initrd: String?
+
+    @Option(help: ArgumentHelp("Kernel command line for --kernel (console= is added when missing).", valueName: "S"))
+    var cmdline: String?
+
+    @Option(help: ArgumentHelp("An install tree (http, https or file URL).", valueName: "URL"))
+    var installer: String?
+
+    @Option(help: ArgumentHelp("A master image to boot a fresh instance from.", valueName: "DISK"))
+    var master: String?
+
+    @Option(name: .customLong("domain-type"), help: ArgumentHelp("libvirt domain type: xen, kvm, qemu (default: what the host offers).", valueName: "T"))
+    var domainType: String?
+
+    @Option(name: .customLong("guest-type"), help: ArgumentHelp("Xen guest type: pv, pvh, hvm.", valueName: "pv|pvh|hvm"))
+    var guestType: DomainSpec.GuestType = .pv
+
+    @Option(help: ArgumentHelp("Guest memory.", valueName: "MiB"))
+    var memory: Int = 256
+
+    @Option(help: ArgumentHelp("Guest vCPUs.", valueName: "N"))
+    var vcpus: Int = 1
+
+    @Option(help: ArgumentHelp("Give up on one boot after S seconds.", valueName: "S"))
+    var timeout: Double = BootSettings.defaultTimeout
+
+    @Option(name: .customLong("stall-timeout"), help: ArgumentHelp("Console silence that counts as a stall.", valueName: "S"))
+    var stallTimeout: Double = StallPolicy.defaultStallTimeout
+
+    @Option(name: .customLong("frozen-after"), help: ArgumentHelp("Shorter silence that counts as a stall when the vCPUs make no progress.", valueName: "S"))
+    var frozenAfter: Double = StallPolicy.defaultFrozenAfter
+
+    @Option(help: ArgumentHelp("Success marker (default: a login prompt).", valueName: "REGEX"))
+    var expect: String?
+
+    @Option(help: ArgumentHelp("Seconds to keep reading after a fatal signature, for its trace.", valueName: "S"))
+    var grace: Double = 10
+
+    mutating func validate() throws {
+        if memory < 32 { throw ValidationError("--memory \(memory) is too small for a Linux guest; use at least 64 (MiB)") }
+        if vcpus < 1 || vcpus > 64 { throw ValidationError("--vcpus must be between 1 and 64") }
+        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
+        if stallTimeout <= 0 || frozenAfter <= 0 { throw ValidationError("--stall-timeout and --frozen-after must be positive") }
+        if frozenAfter > stallTimeout { throw ValidationError("--frozen-after (\(frozenAfter)) must not exceed --stall-timeout (\(stallTimeout))") }
+        if kernel == nil && (initrd != nil || cmdline != nil) { throw ValidationError("--initrd and --cmdline need --kernel") }
+        if let domainType, !["xen", "kvm", "qemu", "test"].contains(domainType) {
+            throw ValidationError("--domain-type must be xen, kvm or qemu (got \(domainType))")
+        }
+        if let expect {
+            do { _ = try NSRegularExpression(pattern: expect) } catch {
+                throw ValidationError("--expect is not a valid regular expression: \(expect)")
+            }
+        }
+    }
+
+    var settings: BootSettings {
+        BootSettings(
+            timeout: timeout,
+            stall: StallPolicy(stallTimeout: stallTimeout, frozenAfter: frozenAfter),
+            classifier: ClassifierOptions(success: expect.map { .regex($0) } ?? .loginPrompt, graceSeconds: grace))
+    }
+}
+
+extension DomainSpec.GuestType: ExpressibleByArgument {}
+
+extension ProbeOptions {
+    var planInputs: ProbeInputs {
+        ProbeInputs(image: image, pygrub: pygrub, kernel: kernel, initrd: initrd, cmdline: cmdline, installer: installer,
+                    master: master, domainType: domainType, guestType: guestType, memoryMiB: memory, vcpus: vcpus)
+    }
+}
