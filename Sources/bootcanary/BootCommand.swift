@@ -35,12 +35,13 @@ struct BootCommand: AsyncParsableCommand {
                     guard !quiet else { return }
                     out.write(Data(LiveConsole.format(line, time: time).utf8))
                 }
+            status = BootExit.status(for: boot.result.outcome)
             if json {
                 Terminal.print(try JSONFormat.string(boot.described))
-            } else {
+            } else if boot.result.outcome != .infraError || boot.result.lines > 0 {
                 Terminal.print(BootSummaryText.render(boot))
             }
-            status = BootExit.status(for: boot.result.outcome)
+            // Nothing to judge: one line naming the problem and the next step.
             if boot.result.outcome == .infraError, case .infrastructureError(let message) = boot.result.ending {
                 Terminal.error(message)
             }

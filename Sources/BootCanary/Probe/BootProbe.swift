@@ -382,9 +382,11 @@ enum StartFailureKind {
              .authFailed, .authUnavailable, .noSupport, .argumentUnsupported:
             return .infrastructureError("libvirt refused the test domain: \(error.message) (\(error.function))")
         default:
-            if error.message.contains("Cannot access storage file") || error.message.contains("No such file or directory")
-                || error.message.contains("Permission denied") {
-                return .infrastructureError("the host cannot read a file the test domain needs: \(error.message)")
+            if error.message.contains("Permission denied") {
+                return .infrastructureError("the hypervisor cannot read a file the test domain needs: \(error.message). libvirt's QEMU runs as an unprivileged user: put the file where it can be read (e.g. /var/lib/libvirt/boot) or make it readable")
+            }
+            if error.message.contains("Cannot access storage file") || error.message.contains("No such file or directory") {
+                return .infrastructureError("the host cannot find a file the test domain needs: \(error.message)")
             }
             return .startFailure(error.message)
         }

@@ -1,0 +1,99 @@
+import Foundation
+import Libvirt
+
+/// `bootcanary cleanup`: removes what interrupted runs left behind — exactly what their
+/// ledgers recorded, on this connection — and reports, without touching, any other domain
+/// that merely looks like ours.
+public struct Cleanup: Sendable {
+    public var connection: Connection
+    public var ledgerFolder: URL
+
+    public init(connection: Connection, ledgerFolder: URL = Ledger.defaultFolder()) {
+        self.connection = connection
+        self.ledgerFolder = ledgerFolder
+    }
+
+    public struct Report: Sendable, Equatable {
+        public var destroyed: [String] = []
+        public var removedFolders: [String] = []
+        public var deletedVolumes: [String] = []
+        /// Runs whose process is still alive: left alone.
+        public var stillRunning: [String] = []
+        /// Domains named like probes that no ledger on this machine knows: left alone.
+        public var unrecorded: [String] = []
+        public var failures: [String] = []
+        public var ledgersClosed = 0
+    }
+
+    public func run() -> Report {
+        var report = Report()
+        var known = Set<String>()
+        for file in Ledger.files(in: ledgerFolder) {
+            guard let entries = try? Ledger.outstanding(in: file) else {
+                report.failures.append("cannot read the ledger \(file.path)")
+                continue
+            }
+            let runID = file.deletingPathExtension().lastPathComponent.replacingOccurrences(of: "run-", with: "")
+            for e in entries where e.op == .domain { if let n = e.name { known.insert(n) } }
+            if let alive = entries.first(where: { Self.isBootcanaryProcess($0.pid) }) {
+                report.stillRunning.append("run \(runID) (pid \(alive.pid))")
+                continue
+            }
+            let ledger = try? Ledger(runID: runID, folder: ledgerFolder)
+            for entry in entries {
+                switch entry.op {
+                case .domain:
+                    // Another connection's domain is for a cleanup against that URI.
+                    guard entry.uri == connection.uri, let name = entry.name, ProbeName.isProbe(name) else { continue }
+                    do {
+                        let domain = try connection.domain(named: name)
+                        if try domain.destroy() { report.destroyed.append(name) }
+                        if domain.isPersistent { try domain.undefine() }
+                        try? ledger?.recordRemoved(entry)
+                    } catch where error.code == .noDomain {
+                        try? ledger?.recordRemoved(entry)
+                    } catch {
+                        report.failures.append("\(name): \(error.message)")
+                    }
+                case .scratch:
+                    guard let path = entry.path, path.contains("bootcanary") else { continue }
+                    if FileManager.default.fileExists(atPath: path) {
+                        do {
+                            try FileManager.default.removeItem(atPath: path)
+                            report.removedFolders.append(path)
+                        } catch {
+                            report.failures.append("\(path): \(error.localizedDescription)")
+                            continue
+                        }
+                    }
+                    try? ledger?.recordRemoved(entry)
+                case .volume:
+                    guard entry.uri == connection.uri, let pool = entry.pool, let name = entry.name else { continue }
+                    do {
+                        if try StorageVolume.delete(pool: pool, name: name, on: connection) { report.deletedVolumes.append("\(pool)/\(name)") }
+                        try? ledger?.recordRemoved(entry)
+                    } catch {
+                        report.failures.append("volume \(pool)/\(name): \(error)")
+                    }
+                case .removed:
+                    continue
+                }
+            }
+            if let remaining = try? Ledger.outstanding(in: file), remaining.isEmpty {
+                try? FileManager.default.removeItem(at: file)
+                report.ledgersClosed += 1
+            }
+        }
+        if let domains = try? connection.listDomains() {
+            report.unrecorded = domains.map(\.name).filter { ProbeName.isProbe($0) && !known.contains($0) }.sorted()
+        }
+        return report
+    }
+
+    /// Whether `pid` is a live bootcanary process (not a recycled pid of something else).
+    static func isBootcanaryProcess(_ pid: Int32) -> Bool {
+        guard pid > 0, pid != getpid(), kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let cmdline = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
+        return String(decoding: cmdline, as: UTF8.self).contains("bootcanary")
+    }
+}
