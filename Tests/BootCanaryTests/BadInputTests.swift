@@ -22,7 +22,7 @@ import Glibc
     @Test func emptyFileIsNoOutput() throws {
         let dir = try Fixtures.scratch()
         let path = dir.appendingPathComponent("empty.log").path
-        FileManager.default.createFile(atPath: path, contents: Data())
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let analysis = try ConsoleLogAnalysis.analyze(path: path)
         #expect(analysis.result.outcome == .noOutput)
         #expect(analysis.notes.contains { $0.contains("empty file") })
@@ -44,7 +44,7 @@ import Glibc
     @Test func hundredMegabytesWithoutALineEnd() throws {
         let dir = try Fixtures.scratch()
         let path = dir.appendingPathComponent("endless.log").path
-        FileManager.default.createFile(atPath: path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         let block = Data(repeating: UInt8(ascii: "A"), count: 1 << 20)
         for _ in 0..<100 { try handle.write(contentsOf: block) }
