@@ -10,6 +10,7 @@ struct BootCanaryCommand: AsyncParsableCommand {
         subcommands: [
             HostCommand.self,
             BootCommand.self,
+            CleanupCommand.self,
             AnalyzeCommand.self,
         ]
     )

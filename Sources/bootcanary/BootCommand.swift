@@ -25,6 +25,7 @@ struct BootCommand: AsyncParsableCommand {
             let runID = ProbeName.newRunID()
             let ledger = try Ledger(runID: runID)
             defer { ledger.closeIfSettled() }
+            Teardown.shared.atEnd { ledger.closeIfSettled() }
             let out = json ? FileHandle.standardError : FileHandle.standardOutput
             if !quiet {
                 out.write(Data("bootcanary: \(plan.kind.rawValue) probe on \(connection.uri) (\(plan.summary))\n".utf8))

@@ -14,7 +14,7 @@ enum SignalTrap {
             source.setEventHandler {
                 FileHandle.standardError.write(Data("\nbootcanary: interrupted; cleaning up...\n".utf8))
                 let undone = Teardown.shared.runAll()
-                for label in undone { FileHandle.standardError.write(Data("bootcanary: removed \(label)\n".utf8)) }
+                for label in undone { FileHandle.standardError.write(Data("bootcanary: \(label)\n".utf8)) }
                 exit(code)
             }
             source.resume()

@@ -48,7 +48,7 @@ public final class ClassifierRules: Sendable {
     var loginIDs: Range<Int> { (milestones.count + signatures.count)..<(milestones.count + signatures.count + 2) }
 
     public init(milestones: [MilestoneMarker] = MilestoneTable.standard, signatures: [Signature] = SignatureTable.standard) {
-        milestoneRanks = milestones.map(\.milestone.position)
+        milestoneRanks = milestones.map(\.milestone.rank)
         self.milestones = milestones
         self.signatures = signatures
         var literals: [(String, Int)] = []
@@ -167,7 +167,7 @@ public struct BootClassifier: Sendable {
     /// The first sighting of each milestone reached, in boot order.
     public var milestones: [MilestoneSighting] { sightings.compactMap { $0 } }
 
-    public func sighting(of milestone: Milestone) -> MilestoneSighting? { sightings[milestone.position] }
+    public func sighting(of milestone: Milestone) -> MilestoneSighting? { sightings[milestone.rank] }
 
     /// The last meaningful lines (prefixes stripped), oldest first, with their line numbers.
     public var lastLines: [(line: Int, text: String)] {
@@ -211,7 +211,7 @@ public struct BootClassifier: Sendable {
                 if seekingFunction { lookForFaultingFunction(message) }
                 // A printk-stamped line means the kernel runs even when its banner was lost
                 // or cut from the log (logspec's `linux.boot.kernel_started`).
-                if prefix.kernelSeconds != nil, sightings[Milestone.kernel.position] == nil {
+                if prefix.kernelSeconds != nil, sightings[Milestone.kernel.rank] == nil {
                     recordMilestone(.kernel, view: view, prefix: prefix, message: message, inferred: true)
                 }
             }
@@ -246,7 +246,7 @@ public struct BootClassifier: Sendable {
             for k in milestoneHits {
                 // A milestone already seen needs no second look (except the banner: reboots).
                 let rank = rules.milestoneRanks[k]
-                if sightings[rank] != nil, rank != Milestone.kernel.position { continue }
+                if sightings[rank] != nil, rank != Milestone.kernel.rank { continue }
                 guard Self.verify(message, also: rules.milestoneAlso[k], unless: rules.milestoneUnless[k]) else { continue }
                 recordMilestone(rules.milestones[k].milestone, view: view, prefix: prefix, message: message)
                 break
@@ -293,10 +293,10 @@ public struct BootClassifier: Sendable {
             if bannerSeen { reboots += 1; return }
             bannerSeen = true
         }
-        guard sightings[milestone.position] == nil else { return }
-        sightings[milestone.position] = MilestoneSighting(
+        guard sightings[milestone.rank] == nil else { return }
+        sightings[milestone.rank] = MilestoneSighting(
             milestone: milestone, line: view.number, time: view.time, kernelSeconds: prefix.kernelSeconds, text: Self.text(message))
-        if milestone.position > lastMilestone.position { lastMilestone = milestone }
+        if milestone.rank > lastMilestone.rank { lastMilestone = milestone }
     }
 
     private mutating func recordSignature(_ index: Int, view: ConsoleLineView, prefix: LinePrefix, message: UnsafeBufferPointer<UInt8>) {

@@ -43,11 +43,11 @@ public struct GapProfile: Sendable, Hashable {
         guard gap >= 0, gap.isFinite else { return }
         if self.clock == nil { self.clock = clock }
         guard self.clock == clock else { return }
-        stats[milestone.position].add(gap)
+        stats[milestone.rank].add(gap)
     }
 
     /// The statistics for one milestone.
-    public subscript(milestone: Milestone) -> Stats { stats[milestone.position] }
+    public subscript(milestone: Milestone) -> Stats { stats[milestone.rank] }
 
     /// Milestones that have at least one gap, in boot order.
     public var measured: [Stats] { stats.filter { $0.count > 0 } }

@@ -13,7 +13,7 @@ public enum ProbeKind: String, Codable, Sendable, CaseIterable, Comparable {
     case image
 
     public static func < (a: ProbeKind, b: ProbeKind) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+        allCases.firstIndex(of: a) ?? 0 < allCases.firstIndex(of: b) ?? 0
     }
 }
 
@@ -52,7 +52,24 @@ public enum Milestone: String, Codable, Sendable, CaseIterable, Comparable {
     case userspace
     case login
 
-    public var rank: Int { Milestone.allCases.firstIndex(of: self)! }
+    /// Position in boot order (`none` is 0). A switch, not `allCases.firstIndex`: the
+    /// classifier compares milestones on every console line.
+    public var rank: Int {
+        switch self {
+        case .none: 0
+        case .firmware: 1
+        case .bootloader: 2
+        case .decompressor: 3
+        case .kernel: 4
+        case .hypervisor: 5
+        case .hypervisorCore: 6
+        case .devices: 7
+        case .rootMount: 8
+        case .`init`: 9
+        case .userspace: 10
+        case .login: 11
+        }
+    }
     public static func < (a: Milestone, b: Milestone) -> Bool { a.rank < b.rank }
 }
 

@@ -124,11 +124,22 @@ public struct BootProbe: Sendable {
         // Create, recorded in the ledger first and undone on every exit path.
         let xml = DomainXML.render(spec)
         let connection = self.connection
-        let teardown = Teardown.shared.register("domain \(name) on \(connection.uri)") {
-            if let dom = try? connection.domain(named: name) { _ = try? dom.destroy() }
-        }
-        defer { Teardown.shared.unregister(teardown) }
         let ledgerEntry = Ledger.Entry(op: .domain, uri: connection.uri, name: name)
+        let ledger = self.ledger
+        // After the domain is gone, put back what libvirt relabelled (registered first: on a
+        // signal, teardown runs newest first, so the destroy comes before it).
+        let restore = Teardown.shared.register("restored owner and mode of the files of \(name)") {
+            var ignored: [String] = []
+            files.restore(into: &ignored)
+        }
+        let teardown = Teardown.shared.register("destroyed domain \(name) on \(connection.uri)") {
+            if let dom = try? connection.domain(named: name) { _ = try? dom.destroy() }
+            try? ledger?.recordRemoved(ledgerEntry)
+        }
+        defer {
+            Teardown.shared.unregister(teardown)
+            Teardown.shared.unregister(restore)
+        }
         do {
             try ledger?.record(ledgerEntry)
         } catch {

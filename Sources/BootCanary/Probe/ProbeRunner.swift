@@ -39,8 +39,10 @@ public struct ProbeRunner: Sendable {
         let scratch = scratchRoot.appendingPathComponent(name)
         let scratchEntry = Ledger.Entry(op: .scratch, path: scratch.path)
         try ledger?.record(scratchEntry)
-        let undo = Teardown.shared.register("scratch folder \(scratch.path)") {
+        let ledger = self.ledger
+        let undo = Teardown.shared.register("removed scratch folder \(scratch.path)") {
             try? FileManager.default.removeItem(at: scratch)
+            try? ledger?.recordRemoved(scratchEntry)
         }
         defer {
             try? FileManager.default.removeItem(at: scratch)

@@ -11,6 +11,7 @@ public final class Teardown: Sendable {
     private struct State {
         var actions: [Int: (label: String, run: @Sendable () -> Void)] = [:]
         var nextID = 0
+        var finally: [@Sendable () -> Void] = []
         var creationsUnderWay = 0
         var shuttingDown = false
     }
@@ -39,6 +40,11 @@ public final class Teardown: Sendable {
         _ = state.withLock { $0.actions.removeValue(forKey: handle.id) }
     }
 
+    /// Registers an action that runs after all the others on a signal (closing the ledger).
+    public func atEnd(_ action: @escaping @Sendable () -> Void) {
+        state.withLock { $0.finally.append(action) }
+    }
+
     public var isShuttingDown: Bool { state.withLock { $0.shuttingDown } }
 
     /// Runs a creation (a blocking libvirt call) that teardown must wait for.
@@ -52,7 +58,8 @@ public final class Teardown: Sendable {
     }
 
     /// Stops new work, waits (bounded) for creations under way, then runs every registered
-    /// action once. Returns the labels of what it undid. Safe to call from a signal source.
+    /// action once, newest first (like `defer`: a domain goes before the scratch folder that
+    /// holds its overlay). Returns the labels of what it undid. Safe to call from a signal source.
     @discardableResult
     public func runAll(waitingUpTo seconds: Double = 60) -> [String] {
         state.withLock { $0.shuttingDown = true }
@@ -62,9 +69,10 @@ public final class Teardown: Sendable {
         }
         let actions = state.withLock { s -> [(label: String, run: @Sendable () -> Void)] in
             defer { s.actions.removeAll() }
-            return s.actions.sorted { $0.key < $1.key }.map(\.value)
+            return s.actions.sorted { $0.key > $1.key }.map(\.value)
         }
         for action in actions { action.run() }
+        for action in state.withLock({ $0.finally }) { action() }
         return actions.map(\.label)
     }
 
