@@ -6,6 +6,8 @@ enum Fixtures {
     static let root: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let transcripts = root.appendingPathComponent("fixtures/transcripts")
+    static let domains = root.appendingPathComponent("fixtures/domains")
+    static let servers = root.appendingPathComponent("fixtures/servers")
 
     /// Every `NAME.log` with a `NAME.expected.json` beside it.
     static var corpus: [String] {

@@ -12,6 +12,9 @@ public struct DomainSpec: Sendable, Equatable {
     public var disks: [Disk]
     /// Written into `<metadata>` so a leftover domain can be traced to its run and process.
     public var probe: ProbeLabel?
+    /// QEMU only: virtlogd also writes every serial byte to this host file, independently of
+    /// the console stream (a second witness; libxl ignores `<log>`).
+    public var serialLog: String?
 
     public init(name: String, domainType: String, guestType: GuestType = .pv, memoryMiB: Int = 256, vcpus: Int = 1,
                 boot: Boot, disks: [Disk] = [], probe: ProbeLabel? = nil) {

@@ -57,7 +57,11 @@ public enum DomainXML {
         if spec.isXen && spec.guestType != .hvm {
             x.append("    <console type='pty'><target type='xen' port='0'/></console>")
         } else {
-            x.append("    <serial type='pty'><target port='0'/></serial>")
+            if let log = spec.serialLog, !spec.isXen {
+                x.append("    <serial type='pty'><target port='0'/><log file='\(esc(log))' append='off'/></serial>")
+            } else {
+                x.append("    <serial type='pty'><target port='0'/></serial>")
+            }
             x.append("    <console type='pty'><target type='serial' port='0'/></console>")
         }
         if !spec.isXen {

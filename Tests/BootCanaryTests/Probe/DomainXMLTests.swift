@@ -113,15 +113,3 @@ enum XMLValidation {
     }
 }
 
-/// The repository's fixtures/ folder, found from this source file.
-enum Fixtures {
-    static let root: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { break }
-        }
-        return url.appendingPathComponent("fixtures")
-    }()
-    static let domains = root.appendingPathComponent("domains")
-}

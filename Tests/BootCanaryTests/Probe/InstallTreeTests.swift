@@ -200,7 +200,7 @@ struct TreeServer {
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [Fixtures.root.appendingPathComponent("servers/install_tree_server.py").path, folder.path]
+        process.arguments = [Fixtures.servers.appendingPathComponent("install_tree_server.py").path, folder.path]
         let out = Pipe()
         process.standardOutput = out
         try process.run()
