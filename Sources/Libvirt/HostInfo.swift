@@ -72,6 +72,12 @@ extension Connection {
                         nodes: info.nodes, sockets: info.sockets, cores: info.cores, threads: info.threads)
     }
 
+    /// Free memory on the host, in bytes (0 where the driver does not know).
+    /// The corresponding C function is `virNodeGetFreeMemory`.
+    public func freeMemoryBytes() -> UInt64 {
+        virNodeGetFreeMemory(pointer)
+    }
+
     /// The host's capabilities XML (host UUID, CPU, guest types and domain types offered).
     /// The corresponding C function is `virConnectGetCapabilities`.
     public func capabilitiesXML() throws(LibvirtError) -> String {

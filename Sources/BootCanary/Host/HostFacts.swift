@@ -20,6 +20,8 @@ public struct HostFacts: Codable, Sendable, Equatable {
     public var cpus: Int
     public var cpuMHz: Int
     public var memoryMiB: Int
+    /// Free memory when the facts were read (nil where the driver does not say).
+    public var freeMemoryMiB: Int?
     /// Domain types the host offers for its architecture (`xen`, `kvm`, `qemu`).
     public var domainTypes: [String]
     /// The domain type bootcanary uses by default here (see `DomainTypeChoice`).
@@ -41,6 +43,7 @@ public struct HostFacts: Codable, Sendable, Equatable {
         self.cpus = cpus
         self.cpuMHz = cpuMHz
         self.memoryMiB = memoryMiB
+        self.freeMemoryMiB = nil
         self.domainTypes = domainTypes
         self.defaultDomainType = defaultDomainType
         self.runningDomains = runningDomains
@@ -94,7 +97,7 @@ extension HostFacts {
                 vcpus: info.vcpus, memoryMiB: Int(info.memoryKiB / 1024)))
         }
         running.sort { ($0.id ?? Int.max, $0.name) < ($1.id ?? Int.max, $1.name) }
-        return HostFacts(
+        var facts = HostFacts(
             uri: connection.uri,
             hypervisor: try connection.hypervisorType(),
             hypervisorVersion: (try? connection.hypervisorVersion().description) ?? "unknown",
@@ -111,5 +114,8 @@ extension HostFacts {
                 offered: offered, isLocal: uri.isLocal,
                 localCPUFlags: uri.isLocal ? DomainTypeChoice.readLocalCPUFlags() : nil),
             runningDomains: running)
+        let free = connection.freeMemoryBytes()
+        if free > 0 { facts.freeMemoryMiB = Int(free / (1 << 20)) }
+        return facts
     }
 }

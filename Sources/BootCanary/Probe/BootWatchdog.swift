@@ -79,7 +79,9 @@ public struct BootWatchdog: Sendable {
         // A domain someone paused through libvirt is not hanging; its silence does not count.
         if pausedNow { return nil }
         let silence = now - silentSince
-        let window = samples.filter { $0.seconds >= silentSince - 1.0 }
+        // Only samples taken after the last byte: before it the guest was visibly running,
+        // and a vCPU frozen just after its last line would otherwise look merely idle.
+        let window = samples.filter { $0.seconds > silentSince }
         if silence >= policy.frozenAfter, let pattern = pattern(in: window), pattern == .frozen,
            window.allSatisfy({ $0.running }) {
             return (silence, .frozen)
