@@ -1,0 +1,106 @@
+/// One boot as the diagnosis sees it: what was booted, on which host, and how it ended.
+/// Built from a live `ProbeBoot` or from a saved console (`analyze`), so both give the same
+/// diagnosis.
+public struct BootObservation: Sendable, Equatable {
+    /// Which host the boot ran on.
+    public enum Host: String, Sendable, Codable {
+        /// The host under suspicion.
+        case suspect
+        /// A control host (`--control URI`), believed healthy.
+        case control
+    }
+
+    public var kind: ProbeKind
+    public var run: Int
+    public var host: Host
+    /// Whether the guest's disk was attached (pygrub, image, and kernel with `--image`).
+    public var usesGuestDisk: Bool
+    public var outcome: BootOutcome
+    public var lastMilestone: Milestone
+    public var title: String?
+    public var lastLine: String?
+    public var lastLineNumber: Int?
+    public var signature: SignatureKind?
+    public var vcpu: VCPUPattern?
+    public var stallSeconds: Double?
+    public var secondsToOutcome: Double?
+    public var evidence: [Evidence]
+    /// For infrastructure errors: what went wrong in the tooling.
+    public var infraMessage: String?
+
+    public init(kind: ProbeKind, run: Int, host: Host = .suspect, usesGuestDisk: Bool, result: BootResult) {
+        self.kind = kind
+        self.run = run
+        self.host = host
+        self.usesGuestDisk = usesGuestDisk
+        outcome = result.outcome
+        lastMilestone = result.lastMilestone
+        title = result.title
+        lastLine = result.lastLine
+        lastLineNumber = result.lastLineNumber
+        signature = result.signature
+        vcpu = result.vcpu
+        stallSeconds = result.stallSeconds
+        secondsToOutcome = result.secondsToOutcome
+        evidence = result.evidence
+        switch result.ending {
+        case .infrastructureError(let m): infraMessage = m
+        default: infraMessage = nil
+        }
+    }
+
+    /// `pygrub#2`, `installer#1@control`: how evidence names a boot.
+    public var label: String { "\(kind.rawValue)#\(run)" + (host == .control ? "@control" : "") }
+
+    public var booted: Bool { outcome == .booted }
+    public var isGuestEvidence: Bool { outcome.isGuestEvidence }
+    public var failed: Bool { isGuestEvidence && !booted }
+
+    /// Where the boot stopped, comparable across boots: its normalized title, else its last
+    /// milestone and last line.
+    public var failurePoint: String {
+        if let title { return title }
+        return "\(lastMilestone.rawValue): \(lastLine ?? "(no output)")"
+    }
+
+    /// A stall while the domain ran but its vCPUs got no time: the hypervisor not
+    /// scheduling the guest.
+    public var frozen: Bool { outcome == .stalled && vcpu == .frozen }
+
+    /// Console lines that only the host side explains: a xenbus backend that never came up
+    /// (remote state 1 Initialising or 2 InitWait), a failed callback vector, a guest that
+    /// went silent right after the hypervisor banner.
+    public var hostSideSign: String? {
+        for e in evidence where e.reason.contains("xenbus") {
+            if e.text.contains("remote state 1") || e.text.contains("remote state 2") {
+                return "xenbus backend never connected: \(e.text)"
+            }
+        }
+        if let title, title.contains("remote state 1") || title.contains("remote state 2") {
+            return "xenbus backend never connected: \(title)"
+        }
+        if let line = lastLine, line.contains("callback vector") && line.lowercased().contains("fail") {
+            return "Xen callback vector failed: \(line)"
+        }
+        if outcome == .stalled, lastMilestone == .hypervisor || lastMilestone == .hypervisorCore {
+            return "silent right after the hypervisor was detected (\(lastLine ?? ""))"
+        }
+        return nil
+    }
+
+    /// Whether the guest's own kernel never ran properly: pygrub could not read it, the
+    /// decompressor rejected it, the hypervisor refused it.
+    public var kernelNeverRan: Bool {
+        switch outcome {
+        case .bootloaderFailure, .startFailure: return true
+        case .noOutput: return true
+        default: return lastMilestone < .kernel && (signature == .decompressorError || signature == .bootloaderError)
+        }
+    }
+}
+
+/// Kinds that do not depend on the guest image's kernel; `installer` not on its disk either.
+extension ProbeKind {
+    public var isIndependentOfImageKernel: Bool { self == .kernel || self == .installer }
+    public var dependsOnImage: Bool { self == .pygrub || self == .image }
+}
