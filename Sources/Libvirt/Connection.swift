@@ -15,6 +15,7 @@ public final class Connection: @unchecked Sendable {
     public let uri: String
     public let readOnly: Bool
     private let closeBox = Mutex<CloseBox?>(nil)
+    let hubState = Mutex<LifecycleHub?>(nil)
 
     /// Opens a connection like virsh does. `uri == nil` lets libvirt choose, which honours
     /// `LIBVIRT_DEFAULT_URI` and then its configured default. Starts the event loop first.
@@ -32,6 +33,9 @@ public final class Connection: @unchecked Sendable {
     }
 
     deinit {
+        if let hub = hubState.withLock({ $0 }), hub.registration >= 0 {
+            _ = virConnectDomainEventDeregisterAny(pointer, hub.registration)
+        }
         if closeBox.withLock({ $0 }) != nil {
             _ = virConnectUnregisterCloseCallback(pointer, connectionClosed)
         }

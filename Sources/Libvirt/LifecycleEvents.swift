@@ -58,45 +58,79 @@ public struct LifecycleEvent: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension Connection {
-    /// Lifecycle events of every domain on this connection, delivered as they happen. The
-    /// registration ends when the stream's consumer stops iterating or drops it.
-    /// The corresponding C function is `virConnectDomainEventRegisterAny`
-    /// (deregistered with `virConnectDomainEventDeregisterAny`).
+    /// Lifecycle events of every domain on this connection, delivered as they happen. Each
+    /// call gets its own stream; the subscription ends when the consumer stops iterating or
+    /// drops the stream.
+    ///
+    /// libvirt tracks a lifecycle callback once per connection and function ("event callback
+    /// already tracked" on a second registration), so one registration per connection fans
+    /// out to every subscriber.
+    /// The corresponding C function is `virConnectDomainEventRegisterAny`.
     public func lifecycleEvents() throws(LibvirtError) -> AsyncStream<LifecycleEvent> {
+        let hub = try lifecycleHub()
         let (stream, continuation) = AsyncStream<LifecycleEvent>.makeStream(bufferingPolicy: .unbounded)
-        let box = LifecycleBox(continuation)
-        let opaque = Unmanaged.passRetained(box).toOpaque()
-        let id: Int32
-        do {
-            id = try check("virConnectDomainEventRegisterAny") {
-                bootcanary_register_lifecycle(pointer, lifecycleCallback, opaque) {
-                    Unmanaged<LifecycleBox>.fromOpaque($0!).release()
-                }
-            }
-        } catch {
-            Unmanaged<LifecycleBox>.fromOpaque(opaque).release()
-            throw error
-        }
-        continuation.onTermination = { [self] _ in
-            _ = virConnectDomainEventDeregisterAny(self.pointer, id)
-        }
+        let id = hub.subscribe(continuation)
+        continuation.onTermination = { _ in hub.unsubscribe(id) }
         return stream
+    }
+
+    /// The connection's one registration, made on first use.
+    func lifecycleHub() throws(LibvirtError) -> LifecycleHub {
+        let result: Result<LifecycleHub, LibvirtError> = hubState.withLock { slot in
+            if let hub = slot { return .success(hub) }
+            let hub = LifecycleHub()
+            let opaque = Unmanaged.passRetained(hub).toOpaque()
+            do {
+                hub.registration = try check("virConnectDomainEventRegisterAny") {
+                    bootcanary_register_lifecycle(pointer, lifecycleCallback, opaque) {
+                        Unmanaged<LifecycleHub>.fromOpaque($0!).release()
+                    }
+                }
+            } catch let error as LibvirtError {
+                Unmanaged<LifecycleHub>.fromOpaque(opaque).release()
+                return .failure(error)
+            } catch {
+                Unmanaged<LifecycleHub>.fromOpaque(opaque).release()
+                return .failure(LibvirtError(code: .unknown, message: "\(error)", function: "virConnectDomainEventRegisterAny"))
+            }
+            slot = hub
+            return .success(hub)
+        }
+        return try result.get()
     }
 }
 
-private final class LifecycleBox: Sendable {
-    let continuation: AsyncStream<LifecycleEvent>.Continuation
-    init(_ c: AsyncStream<LifecycleEvent>.Continuation) { continuation = c }
+/// Fans one libvirt lifecycle registration out to many streams.
+final class LifecycleHub: @unchecked Sendable {
+    private let lock = NSLock()
+    private var subscribers: [Int: AsyncStream<LifecycleEvent>.Continuation] = [:]
+    private var nextID = 0
+    /// libvirt's callback id, for deregistration when the connection closes.
+    var registration: Int32 = -1
+
+    func subscribe(_ c: AsyncStream<LifecycleEvent>.Continuation) -> Int {
+        lock.withLock {
+            nextID += 1
+            subscribers[nextID] = c
+            return nextID
+        }
+    }
+
+    func unsubscribe(_ id: Int) { _ = lock.withLock { subscribers.removeValue(forKey: id) } }
+
+    func deliver(_ event: LifecycleEvent) {
+        for c in lock.withLock({ Array(subscribers.values) }) { c.yield(event) }
+    }
 }
 
 /// Runs on the event-loop thread. The domain pointer is borrowed for the duration of the call,
 /// so its name and UUID are copied here.
 private let lifecycleCallback: virConnectDomainEventCallback = { _, dom, event, detail, opaque in
     guard let dom, let opaque, let kind = LifecycleEvent.Kind(rawValue: event) else { return 0 }
-    let box = Unmanaged<LifecycleBox>.fromOpaque(opaque).takeUnretainedValue()
+    let hub = Unmanaged<LifecycleHub>.fromOpaque(opaque).takeUnretainedValue()
     let name = virDomainGetName(dom).map { String(cString: $0) } ?? ""
     var buf = [CChar](repeating: 0, count: Int(VIR_UUID_STRING_BUFLEN))
     let uuid = virDomainGetUUIDString(dom, &buf) == 0 ? string(fromBuffer: buf) : ""
-    box.continuation.yield(LifecycleEvent(domainName: name, domainUUID: uuid, kind: kind, detail: detail))
+    hub.deliver(LifecycleEvent(domainName: name, domainUUID: uuid, kind: kind, detail: detail))
     return 0
 }

@@ -10,6 +10,7 @@ struct BootCanaryCommand: AsyncParsableCommand {
         subcommands: [
             HostCommand.self,
             BootCommand.self,
+            DiagnoseCommand.self,
             CleanupCommand.self,
             AnalyzeCommand.self,
         ]

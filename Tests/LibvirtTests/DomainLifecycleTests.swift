@@ -103,6 +103,24 @@ import Testing
         #expect(kinds == [.started, .stopped])
     }
 
+    /// libvirt refuses a second registration of the same callback on one connection ("event
+    /// callback already tracked"); concurrent probes on one connection each need their stream.
+    @Test func severalSubscribersOnOneConnectionAllSeeEvents() async throws {
+        let conn = try Connection(uri: "test:///default")
+        let a = try conn.lifecycleEvents()
+        let b = try conn.lifecycleEvents()
+        let (dom, _) = try conn.createTransient(xml: TestDomainXML.named("shared"), startPaused: false)
+        try dom.destroy()
+        for stream in [a, b] {
+            var kinds: [LifecycleEvent.Kind] = []
+            for await e in stream where e.domainName == "shared" {
+                kinds.append(e.kind)
+                if e.kind == .stopped { break }
+            }
+            #expect(kinds == [.started, .stopped])
+        }
+    }
+
     @Test func domainHandlesKeepTheirConnectionAlive() throws {
         var dom: Domain?
         do {

@@ -1,7 +1,9 @@
+import Foundation
+
 /// The boot result as JSON: CONTRACT.md's names, stable. Separate from `BootResult` so the
 /// contract does not move when internals do (SwiftPM's `DescribedPackage`). Encode with
 /// sorted keys; optional contract fields are written as null, never left out.
-public struct DescribedBoot: Encodable, Sendable {
+public struct DescribedBoot: Codable, Sendable, Equatable {
     public var kind: ProbeKind?
     public var run: Int?
     public var outcome: BootOutcome
@@ -28,8 +30,17 @@ public struct DescribedBoot: Encodable, Sendable {
     public var ending: BootEnding
     public var reboots: Int
     public var notes: [String]
+    // Set by a live run (the run record), absent from `analyze`:
+    /// `suspect` or `control`.
+    public var host: BootObservation.Host?
+    public var domain: String?
+    public var usesGuestDisk: Bool?
+    /// The console's last lines, for reports.
+    public var lastLines: [String]?
+    public var startedAt: Date?
+    public var endedAt: Date?
 
-    public struct DescribedMilestone: Encodable, Sendable {
+    public struct DescribedMilestone: Codable, Sendable, Equatable {
         public var milestone: Milestone
         public var line: Int
         public var seconds: Double?
@@ -37,7 +48,7 @@ public struct DescribedBoot: Encodable, Sendable {
         public var text: String
     }
 
-    public struct DescribedGaps: Encodable, Sendable {
+    public struct DescribedGaps: Codable, Sendable, Equatable {
         public var milestone: Milestone
         public var count: Int
         public var meanSeconds: Double
@@ -87,7 +98,8 @@ public struct DescribedBoot: Encodable, Sendable {
     private enum CodingKeys: String, CodingKey {
         case kind, run, outcome, lastMilestone, lastLine, title, secondsToOutcome, stallSeconds, vcpu,
              firstByteSeconds, lines, transcript, file, format, bytes, lastByteSeconds, signature, panicReason,
-             evidence, milestones, gaps, gapClock, ending, reboots, notes
+             evidence, milestones, gaps, gapClock, ending, reboots, notes, host, domain, usesGuestDisk, lastLines,
+             startedAt, endedAt
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -119,6 +131,47 @@ public struct DescribedBoot: Encodable, Sendable {
         try c.encode(ending, forKey: .ending)
         try c.encode(reboots, forKey: .reboots)
         try c.encode(notes, forKey: .notes)
+        try c.encodeIfPresent(host, forKey: .host)
+        try c.encodeIfPresent(domain, forKey: .domain)
+        try c.encodeIfPresent(usesGuestDisk, forKey: .usesGuestDisk)
+        try c.encodeIfPresent(lastLines, forKey: .lastLines)
+        try c.encodeIfPresent(startedAt, forKey: .startedAt)
+        try c.encodeIfPresent(endedAt, forKey: .endedAt)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try c.decodeIfPresent(ProbeKind.self, forKey: .kind)
+        run = try c.decodeIfPresent(Int.self, forKey: .run)
+        outcome = try c.decode(BootOutcome.self, forKey: .outcome)
+        lastMilestone = try c.decode(Milestone.self, forKey: .lastMilestone)
+        lastLine = try c.decodeIfPresent(String.self, forKey: .lastLine)
+        title = try c.decodeIfPresent(String.self, forKey: .title)
+        secondsToOutcome = try c.decodeIfPresent(Double.self, forKey: .secondsToOutcome)
+        stallSeconds = try c.decodeIfPresent(Double.self, forKey: .stallSeconds)
+        vcpu = try c.decodeIfPresent(VCPUPattern.self, forKey: .vcpu)
+        firstByteSeconds = try c.decodeIfPresent(Double.self, forKey: .firstByteSeconds)
+        lines = try c.decode(Int.self, forKey: .lines)
+        transcript = try c.decodeIfPresent(String.self, forKey: .transcript)
+        file = try c.decodeIfPresent(String.self, forKey: .file)
+        format = try c.decodeIfPresent(ConsoleLogFormat.self, forKey: .format)
+        bytes = try c.decodeIfPresent(Int.self, forKey: .bytes) ?? 0
+        lastByteSeconds = try c.decodeIfPresent(Double.self, forKey: .lastByteSeconds)
+        signature = try c.decodeIfPresent(SignatureKind.self, forKey: .signature)
+        panicReason = try c.decodeIfPresent(String.self, forKey: .panicReason)
+        evidence = try c.decodeIfPresent([Evidence].self, forKey: .evidence) ?? []
+        milestones = try c.decodeIfPresent([DescribedMilestone].self, forKey: .milestones) ?? []
+        gaps = try c.decodeIfPresent([DescribedGaps].self, forKey: .gaps) ?? []
+        gapClock = try c.decodeIfPresent(GapProfile.Clock.self, forKey: .gapClock)
+        ending = try c.decodeIfPresent(BootEnding.self, forKey: .ending) ?? .endOfLog
+        reboots = try c.decodeIfPresent(Int.self, forKey: .reboots) ?? 0
+        notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? []
+        host = try c.decodeIfPresent(BootObservation.Host.self, forKey: .host)
+        domain = try c.decodeIfPresent(String.self, forKey: .domain)
+        usesGuestDisk = try c.decodeIfPresent(Bool.self, forKey: .usesGuestDisk)
+        lastLines = try c.decodeIfPresent([String].self, forKey: .lastLines)
+        startedAt = try c.decodeIfPresent(Date.self, forKey: .startedAt)
+        endedAt = try c.decodeIfPresent(Date.self, forKey: .endedAt)
     }
 }
 

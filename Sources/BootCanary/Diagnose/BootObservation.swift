@@ -49,6 +49,27 @@ public struct BootObservation: Sendable, Equatable {
         }
     }
 
+    /// From a recorded boot (a run record, or `analyze` of a transcript whose metadata names
+    /// its kind). Returns nil when the record does not say which kind of boot it was.
+    public init?(described d: DescribedBoot, kind fallback: ProbeKind? = nil, run fallbackRun: Int = 1) {
+        guard let kind = d.kind ?? fallback else { return nil }
+        self.kind = kind
+        run = d.run ?? fallbackRun
+        host = d.host ?? .suspect
+        usesGuestDisk = d.usesGuestDisk ?? (kind != .installer)
+        outcome = d.outcome
+        lastMilestone = d.lastMilestone
+        title = d.title
+        lastLine = d.lastLine
+        lastLineNumber = nil
+        signature = d.signature
+        vcpu = d.vcpu
+        stallSeconds = d.stallSeconds
+        secondsToOutcome = d.secondsToOutcome
+        evidence = d.evidence
+        if case .infrastructureError(let m) = d.ending { infraMessage = m } else { infraMessage = nil }
+    }
+
     /// `pygrub#2`, `installer#1@control`: how evidence names a boot.
     public var label: String { "\(kind.rawValue)#\(run)" + (host == .control ? "@control" : "") }
 

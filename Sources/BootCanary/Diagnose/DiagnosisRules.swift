@@ -43,6 +43,14 @@ public enum DiagnosisRules {
             because: "Every kind of boot reaching its login prompt is what a healthy host with a healthy image does.",
             test: { f, c in
                 guard f.failures.isEmpty else { return nil }
+                // A planned kind that never produced evidence leaves a hole: no "healthy" over it.
+                let missing = c.availableKinds.subtracting(f.kinds).sorted()
+                if !missing.isEmpty {
+                    let why = f.infrastructure.first { missing.contains($0.kind) }?.infraMessage ?? "they did not run"
+                    return Finding(verdict: .inconclusive, action: .investigate, confidence: 0.3,
+                                   summary: "The \(f.kinds.map(\.rawValue).joined(separator: ", ")) boots reached login, but the \(missing.map(\.rawValue).joined(separator: ", ")) boots could not run (\(why))",
+                                   shownBy: f.passes, next: ["fix the problem above and run again"], settled: true)
+                }
                 let kinds = f.kinds.map(\.rawValue).joined(separator: ", ")
                 let n = f.guestBoots.count
                 var next: [String] = []

@@ -33,9 +33,23 @@ public struct ProbeBoot: Sendable {
     public var createSeconds: Double?
     /// Things worth telling a person about this boot (a fallback taken, a file restored).
     public var notes: [String]
+    public var host: BootObservation.Host = .suspect
+    /// Whether the guest's disk was attached.
+    public var usesGuestDisk = false
 
     public var described: DescribedBoot {
-        DescribedBoot(result, kind: kind, run: run, transcript: transcript?.path, notes: notes)
+        var d = DescribedBoot(result, kind: kind, run: run, transcript: transcript?.path, notes: notes)
+        d.host = host
+        d.domain = domainName
+        d.usesGuestDisk = usesGuestDisk
+        d.lastLines = result.lastLines
+        d.startedAt = started
+        d.endedAt = ended
+        return d
+    }
+
+    public var observation: BootObservation {
+        BootObservation(kind: kind, run: run, host: host, usesGuestDisk: usesGuestDisk, result: result)
     }
 }
 

@@ -82,8 +82,11 @@ extension ProbeRunner {
     /// A boot that failed in our own tooling before it started (ledger unwritable, scratch
     /// folder impossible): an infrastructure result, never guest evidence.
     func infraFailure(_ plan: ProbePlan, name: String, repetition: Int, transcript: URL?, message: String) -> ProbeBoot {
-        BootProbe(connection: connection, ledger: ledger, settings: settings)
+        var boot = BootProbe(connection: connection, ledger: ledger, settings: settings)
             .refused(kind: plan.kind, run: repetition, name: name, transcript: transcript, console: "",
                      ending: .infrastructureError(message), metadata: ["plan": plan.summary])
+        boot.host = host
+        boot.usesGuestDisk = plan.protectedDisk != nil
+        return boot
     }
 }

@@ -11,6 +11,8 @@ public struct ProbeRunner: Sendable {
     public var fetcher: InstallerFetcher
     /// Where per-boot scratch folders go (overlays, extracted kernels).
     public var scratchRoot: URL
+    /// Which host this runner boots on, for the diagnosis.
+    public var host: BootObservation.Host = .suspect
 
     public init(connection: Connection, ledger: Ledger?, settings: BootSettings,
                 fetcher: InstallerFetcher = InstallerFetcher(), scratchRoot: URL = ProbeRunner.defaultScratchRoot()) {
@@ -35,6 +37,14 @@ public struct ProbeRunner: Sendable {
     /// Boots `plan` once.
     public func boot(_ plan: ProbePlan, runID: String, repetition: Int, transcript: URL?,
                      onLine: @Sendable (ConsoleLine, ConsoleTime?) -> Void = { _, _ in }) async throws -> ProbeBoot {
+        var boot = try await bootOnce(plan, runID: runID, repetition: repetition, transcript: transcript, onLine: onLine)
+        boot.host = host
+        boot.usesGuestDisk = plan.protectedDisk != nil
+        return boot
+    }
+
+    func bootOnce(_ plan: ProbePlan, runID: String, repetition: Int, transcript: URL?,
+                  onLine: @Sendable (ConsoleLine, ConsoleTime?) -> Void) async throws -> ProbeBoot {
         let name = ProbeName.make(runID: runID, kind: plan.kind, repetition: repetition)
         let scratch = scratchRoot.appendingPathComponent(name)
         let scratchEntry = Ledger.Entry(op: .scratch, path: scratch.path)

@@ -1,0 +1,159 @@
+import Foundation
+
+/// `run.json` (schema `bootcanary.run/1`): everything a run learned, the single source every
+/// report is rendered from (`bootcanary report RUN.json` re-renders any old run). A dedicated
+/// Codable contract type, encoded with sorted keys.
+public struct RunRecord: Codable, Sendable, Equatable {
+    public static let schemaName = "bootcanary.run/1"
+
+    public var schema: String
+    public var tool: Tool
+    public var runID: String
+    /// `diagnose` or `canary`.
+    public var mode: String
+    public var started: Date
+    public var ended: Date
+    /// The command line as typed.
+    public var command: [String]
+    public var host: HostFacts
+    public var controlHost: HostFacts?
+    public var plan: Plan
+    public var boots: [DescribedBoot]
+    public var diagnosis: Diagnosis
+
+    public struct Tool: Codable, Sendable, Equatable {
+        public var name: String
+        public var version: String
+        public init(name: String = "bootcanary", version: String = BootCanaryVersion.current) {
+            self.name = name
+            self.version = version
+        }
+    }
+
+    /// What was asked for.
+    public struct Plan: Codable, Sendable, Equatable {
+        public struct Kind: Codable, Sendable, Equatable {
+            public var kind: ProbeKind
+            public var summary: String
+            public var domainType: String
+            public var guestType: String
+            public var memoryMiB: Int
+            public var vcpus: Int
+        }
+        public var kinds: [Kind]
+        public var runs: Int
+        public var parallel: Int
+        public var timeoutSeconds: Double
+        public var stallTimeoutSeconds: Double
+        public var frozenAfterSeconds: Double
+        public var expect: String?
+        public var image: String?
+        public var control: String?
+
+        public init(kinds: [Kind], runs: Int, parallel: Int, timeoutSeconds: Double, stallTimeoutSeconds: Double,
+                    frozenAfterSeconds: Double, expect: String?, image: String?, control: String?) {
+            self.kinds = kinds
+            self.runs = runs
+            self.parallel = parallel
+            self.timeoutSeconds = timeoutSeconds
+            self.stallTimeoutSeconds = stallTimeoutSeconds
+            self.frozenAfterSeconds = frozenAfterSeconds
+            self.expect = expect
+            self.image = image
+            self.control = control
+        }
+    }
+
+    public init(runID: String, mode: String, started: Date, ended: Date, command: [String], host: HostFacts,
+                controlHost: HostFacts?, plan: Plan, boots: [DescribedBoot], diagnosis: Diagnosis) {
+        schema = Self.schemaName
+        tool = Tool()
+        self.runID = runID
+        self.mode = mode
+        self.started = started
+        self.ended = ended
+        self.command = command
+        self.host = host
+        self.controlHost = controlHost
+        self.plan = plan
+        self.boots = boots
+        self.diagnosis = diagnosis
+    }
+
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case unreadable(String, String)
+        case newerSchema(String, String)
+        case notARunRecord(String, String)
+
+        public var description: String {
+            switch self {
+            case .unreadable(let path, let why): "\(path) cannot be read: \(why)"
+            case .newerSchema(let path, let schema):
+                "\(path) is a \(schema) record, newer than this bootcanary (\(BootCanaryVersion.current)) reads (\(RunRecord.schemaName)); use a newer bootcanary"
+            case .notARunRecord(let path, let why): "\(path) is not a bootcanary run record: \(why)"
+            }
+        }
+    }
+
+    /// Reads and checks a record: the schema first (a newer one is refused by name), then the
+    /// fields, with the decoder's complaint about the first bad one.
+    public static func read(_ url: URL) throws -> RunRecord {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch { throw Failure.unreadable(url.path, error.localizedDescription) }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw Failure.notARunRecord(url.path, "it is not a JSON object")
+        }
+        guard let schema = object["schema"] as? String else { throw Failure.notARunRecord(url.path, "it has no \"schema\"") }
+        if schema != schemaName {
+            if schema.hasPrefix("bootcanary.run/") { throw Failure.newerSchema(url.path, schema) }
+            throw Failure.notARunRecord(url.path, "its schema is \(schema)")
+        }
+        do {
+            return try JSONFormat.decoder().decode(RunRecord.self, from: data)
+        } catch let DecodingError.keyNotFound(key, ctx) {
+            throw Failure.notARunRecord(url.path, "\(Self.path(ctx.codingPath + [key])) is missing")
+        } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
+            throw Failure.notARunRecord(url.path, "\(Self.path(ctx.codingPath)) has the wrong type (\(ctx.debugDescription))")
+        } catch let DecodingError.dataCorrupted(ctx) {
+            throw Failure.notARunRecord(url.path, "\(Self.path(ctx.codingPath)): \(ctx.debugDescription)")
+        } catch {
+            throw Failure.notARunRecord(url.path, "\(error)")
+        }
+    }
+
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+    }
+
+    /// Writes atomically: a temporary file in the same folder, fsynced, then renamed, so a crash
+    /// never leaves half a record.
+    public func write(to url: URL) throws {
+        try AtomicFile.write(try JSONFormat.encoder().encode(self) + Data("\n".utf8), to: url)
+    }
+}
+
+/// Whole-file writes that never leave half a file behind.
+public enum AtomicFile {
+    public static func write(_ data: Data, to url: URL) throws {
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)]) }
+        var ok = true
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { ok = false; break }
+                offset += n
+            }
+        }
+        let savedErrno = errno
+        if ok && fsync(fd) != 0 { ok = false }
+        close(fd)
+        guard ok, rename(tmp.path, url.path) == 0 else {
+            unlink(tmp.path)
+            throw CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: url.path,
+                                                             NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: savedErrno) ?? .EIO)])
+        }
+    }
+}

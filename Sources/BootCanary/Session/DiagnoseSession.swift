@@ -1,0 +1,129 @@
+import Foundation
+import Libvirt
+
+/// One `bootcanary diagnose`: runs the probe matrix in rounds on the suspect host (and the
+/// control host, if any), correlates after every boot, stops once the verdict is settled, and
+/// writes the run record and the transcripts.
+public struct DiagnoseSession: Sendable {
+    public var suspect: Connection
+    public var control: Connection?
+    public var inputs: ProbeInputs
+    public var settings: BootSettings
+    public var maxRuns: Int
+    public var parallel: Int?
+    public var out: URL
+    public var command: [String]
+
+    public init(suspect: Connection, control: Connection?, inputs: ProbeInputs, settings: BootSettings, maxRuns: Int,
+                parallel: Int?, out: URL, command: [String]) {
+        self.suspect = suspect
+        self.control = control
+        self.inputs = inputs
+        self.settings = settings
+        self.maxRuns = maxRuns
+        self.parallel = parallel
+        self.out = out
+        self.command = command
+    }
+
+    /// Progress the CLI shows.
+    public enum Progress: Sendable {
+        case planned(host: HostFacts, plans: [ProbePlan], parallel: Int)
+        case started(name: String, kind: ProbeKind, repetition: Int, host: BootObservation.Host)
+        case finished(ProbeBoot)
+        case interim(Diagnosis)
+    }
+
+    public func run(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> RunRecord {
+        let started = Date()
+        let runID = ProbeName.newRunID()
+        let facts = try HostFacts.gather(from: suspect)
+        let controlFacts = try control.map { try HostFacts.gather(from: $0) }
+        let plans = try ProbePlanner.matrix(inputs, facts: facts)
+        let transcripts = out.appendingPathComponent("transcripts")
+        try FileManager.default.createDirectory(at: transcripts, withIntermediateDirectories: true)
+        let ledger = try Ledger(runID: runID)
+        defer { ledger.closeIfSettled() }
+        Teardown.shared.atEnd { ledger.closeIfSettled() }
+
+        let first = plans.first
+        let width = parallel ?? ProbeMatrix.defaultParallel(
+            hostCPUs: facts.cpus, freeMemoryMiB: facts.freeMemoryMiB ?? facts.memoryMiB,
+            guestMemoryMiB: first?.memoryMiB ?? 256, guestVCPUs: first?.vcpus ?? 1)
+        progress(.planned(host: facts, plans: plans, parallel: width))
+
+        var runner = ProbeRunner(connection: suspect, ledger: ledger, settings: settings)
+        runner.host = .suspect
+        let matrix = ProbeMatrix(runner: runner, runID: runID, transcripts: transcripts, parallel: width)
+        let context = DiagnosisContext(hostname: facts.hostname, blastRadius: facts.blastRadius,
+                                       availableKinds: Set(plans.map(\.kind)), hasControl: control != nil, maxRuns: maxRuns)
+        let schedule = DiagnosisSchedule(kinds: plans.map(\.kind), maxRuns: maxRuns)
+        let collected = BootCollector()
+
+        // The control host boots each kind once, alongside the first round.
+        var controlTask: Task<[ProbeBoot], Never>?
+        if let control, let controlFacts {
+            let controlPlans = try ProbePlanner.matrix(inputs, facts: controlFacts)
+            var controlRunner = ProbeRunner(connection: control, ledger: ledger, settings: settings)
+            controlRunner.host = .control
+            let controlMatrix = ProbeMatrix(runner: controlRunner, runID: runID + "c", transcripts: transcripts.appendingPathComponent("control"),
+                                            parallel: width)
+            controlTask = Task {
+                await controlMatrix.run(controlPlans.map { .init(plan: $0, repetition: 1) },
+                                        onStart: { item, name in progress(.started(name: name, kind: item.plan.kind, repetition: item.repetition, host: .control)) },
+                                        onBoot: { boot in collected.add(boot); progress(.finished(boot)) })
+            }
+        }
+
+        var diagnosis: Diagnosis?
+        while !Teardown.shared.isShuttingDown {
+            let round = schedule.nextRound(after: collected.observations.filter { $0.host == .suspect }, diagnosis: diagnosis)
+            if round.isEmpty { break }
+            let items = round.compactMap { pair in plans.first { $0.kind == pair.kind }.map { ProbeMatrix.Item(plan: $0, repetition: pair.repetition) } }
+            _ = await matrix.run(items,
+                                 stopWhen: { _ in Correlator.diagnose(collected.observations, context: context).settled && collected.hasEveryKind(plans.map(\.kind)) },
+                                 onStart: { item, name in progress(.started(name: name, kind: item.plan.kind, repetition: item.repetition, host: .suspect)) },
+                                 onBoot: { boot in
+                                     collected.add(boot)
+                                     progress(.finished(boot))
+                                 })
+            // The control host's boots count once they are in.
+            if let task = controlTask { _ = await task.value; controlTask = nil }
+            let d = Correlator.diagnose(collected.observations, context: context)
+            diagnosis = d
+            progress(.interim(d))
+        }
+        if let task = controlTask { _ = await task.value }
+        let final = Correlator.diagnose(collected.observations, context: context)
+        let record = RunRecord(
+            runID: runID, mode: "diagnose", started: started, ended: Date(), command: command, host: facts,
+            controlHost: controlFacts,
+            plan: .init(kinds: plans.map { .init(kind: $0.kind, summary: $0.summary, domainType: $0.domainType, guestType: $0.guestType.rawValue,
+                                                 memoryMiB: $0.memoryMiB, vcpus: $0.vcpus) },
+                        runs: maxRuns, parallel: width, timeoutSeconds: settings.timeout,
+                        stallTimeoutSeconds: settings.stall.stallTimeout, frozenAfterSeconds: settings.stall.frozenAfter,
+                        expect: { if case .regex(let p) = settings.classifier.success { return p } else { return nil } }(),
+                        image: inputs.image, control: control?.uri),
+            boots: collected.boots.sorted { ($0.host == .control ? 1 : 0, $0.kind, $0.run) < ($1.host == .control ? 1 : 0, $1.kind, $1.run) }
+                .map(\.described),
+            diagnosis: final)
+        try record.write(to: out.appendingPathComponent("run.json"))
+        return record
+    }
+}
+
+/// Boots as they finish, from the matrix's tasks.
+final class BootCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [ProbeBoot] = []
+
+    func add(_ boot: ProbeBoot) { lock.withLock { list.append(boot) } }
+    var boots: [ProbeBoot] { lock.withLock { list } }
+    var observations: [BootObservation] { boots.map(\.observation) }
+
+    /// Every planned kind has at least one boot on the suspect host.
+    func hasEveryKind(_ kinds: [ProbeKind]) -> Bool {
+        let seen = Set(boots.filter { $0.host == .suspect }.map(\.kind))
+        return kinds.allSatisfy(seen.contains)
+    }
+}

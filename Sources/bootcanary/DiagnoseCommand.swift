@@ -1,0 +1,91 @@
+import ArgumentParser
+import BootCanary
+import Foundation
+import Libvirt
+
+/// `bootcanary diagnose`: the boot matrix, the diagnosis, and the run record.
+struct DiagnoseCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diagnose",
+        abstract: "Boot the matrix of probes on a suspect host and say whether the host or the image is at fault.")
+
+    @OptionGroup var connect: ConnectOptions
+    @OptionGroup var probe: ProbeOptions
+    @Option(help: ArgumentHelp("Repetitions of each kind (failing kinds always get at least 2).", valueName: "N"))
+    var runs: Int = 2
+    @Option(help: ArgumentHelp("Boots at once (default: from the host's free CPUs and memory).", valueName: "N"))
+    var parallel: Int?
+    @Option(help: ArgumentHelp("A control host believed healthy, to boot the same probes on.", valueName: "URI"))
+    var control: String?
+    @Option(help: ArgumentHelp("Folder for run.json, reports and transcripts.", valueName: "DIR"))
+    var out: String
+
+    mutating func validate() throws {
+        if runs < 1 || runs > 20 { throw ValidationError("--runs must be between 1 and 20") }
+        if let parallel, parallel < 1 || parallel > 32 { throw ValidationError("--parallel must be between 1 and 32") }
+        if probe.pygrub != nil { throw ValidationError("diagnose boots the image's own kernel from --image; --pygrub is for boot") }
+    }
+
+    func run() async throws {
+        SignalTrap.install()
+        var status: Int32 = 0
+        try await reportingFailures {
+            let inputs = probe.planInputs
+            guard inputs.image != nil || inputs.kernel != nil || inputs.installer != nil || inputs.master != nil else {
+                throw Failure.usage("nothing to diagnose: give --image DISK (the suspect guest's disk), and to compare it with independent kernels, --installer URL and --kernel PATH --initrd PATH")
+            }
+            for path in [inputs.image, inputs.master].compactMap({ $0 }) {
+                do { _ = try DiskImage.inspect(path) } catch { throw Failure.usage("\(error)") }
+            }
+            let outURL = URL(fileURLWithPath: out)
+            try OutputFolder.prepare(outURL)
+            let suspect = try connect.open()
+            var controlConnection: Connection?
+            if let control {
+                do { controlConnection = try Connection(uri: control) } catch let error as LibvirtError {
+                    throw Failure.unknown("--control: " + ConnectionAdvice.explain(error, uri: control))
+                }
+            }
+            let session = DiagnoseSession(suspect: suspect, control: controlConnection, inputs: inputs, settings: probe.settings,
+                                          maxRuns: runs, parallel: parallel, out: outURL, command: CommandLine.arguments)
+            let record = try await session.run { event in
+                switch event {
+                case .planned(let host, let plans, let width):
+                    Terminal.progress("bootcanary: diagnosing \(host.hostname) (\(host.uri)), \(host.hypervisor) \(host.hypervisorVersion)")
+                    for p in plans { Terminal.progress("  \(p.kind.rawValue): \(p.summary)") }
+                    Terminal.progress("  up to \(runs) run(s) of each kind, \(width) at a time; transcripts in \(outURL.appendingPathComponent("transcripts").path)")
+                case .started(let name, let kind, let rep, let host):
+                    Terminal.progress("  start   \(kind.rawValue)#\(rep)\(host == .control ? "@control" : "")  (\(name))")
+                case .finished(let boot):
+                    Terminal.progress("  done    " + VerdictText.bootLine(boot))
+                case .interim(let d):
+                    Terminal.progress("  so far: \(d.verdict.rawValue)\(d.settled ? " (settled)" : "")")
+                }
+            }
+            Terminal.print("")
+            Terminal.print(VerdictText.render(record.diagnosis))
+            Terminal.print("record      \(outURL.appendingPathComponent("run.json").path)")
+            status = record.diagnosis.exitStatus.rawValue
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// The `--out` folder: made if missing, and proven writable before any guest boots.
+enum OutputFolder {
+    static func prepare(_ url: URL) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        if fm.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw Failure.usage("--out \(url.path) is a file; give a folder")
+        }
+        do {
+            try fm.createDirectory(at: url, withIntermediateDirectories: true)
+            let probe = url.appendingPathComponent(".bootcanary-write-test-\(getpid())")
+            try Data("ok".utf8).write(to: probe)
+            try fm.removeItem(at: probe)
+        } catch {
+            throw Failure.usage("--out \(url.path) is not writable (\(error.localizedDescription)); choose another folder")
+        }
+    }
+}
