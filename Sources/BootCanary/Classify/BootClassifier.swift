@@ -458,6 +458,12 @@ public struct BootClassifier: Sendable {
             case .infrastructureError: outcome = .infraError
             case .domainStopped(.crashed): outcome = .crashed
             case .domainStopped(.shutdown): outcome = .poweredOff
+            case .stall(let silence, let pattern):
+                // Silent from the start: what the vCPUs did meanwhile still tells a guest that
+                // never printed from one the hypervisor never ran.
+                outcome = .noOutput
+                stallSeconds = silence
+                vcpu = pattern
             default: outcome = .noOutput
             }
         } else if successFirst, let s = success {

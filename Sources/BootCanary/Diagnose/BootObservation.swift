@@ -86,7 +86,7 @@ public struct BootObservation: Sendable, Equatable {
 
     /// A stall while the domain ran but its vCPUs got no time: the hypervisor not
     /// scheduling the guest.
-    public var frozen: Bool { outcome == .stalled && vcpu == .frozen }
+    public var frozen: Bool { (outcome == .stalled || outcome == .noOutput) && vcpu == .frozen }
 
     /// Console lines that only the host side explains: a xenbus backend that never came up
     /// (remote state 1 Initialising or 2 InitWait), a failed callback vector, a guest that

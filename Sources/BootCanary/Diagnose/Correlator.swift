@@ -63,10 +63,15 @@ public enum Correlator {
             var reason = b.outcome.rawValue
             if let title = b.title { reason += ": \(title)" }
             if b.frozen { reason += " (vCPUs frozen, \(Int(b.stallSeconds ?? 0)) s silent)" }
-            else if b.outcome == .stalled, let v = b.vcpu { reason += " (vCPUs \(v.rawValue), \(Int(b.stallSeconds ?? 0)) s silent)" }
+            else if b.outcome == .stalled || b.outcome == .noOutput, let v = b.vcpu { reason += " (vCPUs \(v.rawValue), \(Int(b.stallSeconds ?? 0)) s silent)" }
             let decisive = b.evidence.first { $0.reason.hasPrefix("first fatal") } ?? b.evidence.last
             let line = b.outcome == .stalled ? b.lastLineNumber : (decisive?.line ?? b.lastLineNumber)
             let text = b.outcome == .stalled ? b.lastLine : (decisive?.text ?? b.lastLine)
+            // A silent boot has no line to show; say so rather than leave a blank.
+            if b.outcome == .noOutput {
+                items.append(.init(boot: b.label, line: nil, reason: reason, text: "(no console output at all)"))
+                continue
+            }
             items.append(.init(boot: b.label, line: line, reason: reason, text: text))
         }
         return items

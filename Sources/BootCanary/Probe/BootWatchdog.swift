@@ -79,15 +79,21 @@ public struct BootWatchdog: Sendable {
         // A domain someone paused through libvirt is not hanging; its silence does not count.
         if pausedNow { return nil }
         let silence = now - silentSince
-        // Only samples taken after the last byte: before it the guest was visibly running,
-        // and a vCPU frozen just after its last line would otherwise look merely idle.
-        let window = samples.filter { $0.seconds > silentSince }
-        if silence >= policy.frozenAfter, let pattern = pattern(in: window), pattern == .frozen,
-           window.allSatisfy({ $0.running }) {
-            return (silence, .frozen)
+        // Frozen: over the last `frozenAfter` seconds — all of them silent — the domain was
+        // running and its vCPU time did not move. The freeze may have come well after the
+        // last byte (a guest that ran quietly, then stopped getting CPU), so the window
+        // trails `now` rather than starting at the last byte.
+        if silence >= policy.frozenAfter {
+            let trailing = samples.filter { $0.seconds > silentSince && $0.seconds >= now - policy.frozenAfter }
+            if let first = trailing.first, let last = trailing.last,
+               last.seconds - first.seconds >= max(2, policy.frozenAfter - 1.5),
+               trailing.allSatisfy({ $0.running }),
+               last.cpuSeconds - first.cpuSeconds <= policy.frozenEpsilon {
+                return (silence, .frozen)
+            }
         }
         if silence >= policy.stallTimeout {
-            return (silence, pattern(in: window) ?? .unknown)
+            return (silence, pattern(in: samples.filter { $0.seconds > silentSince }) ?? .unknown)
         }
         return nil
     }

@@ -1,0 +1,62 @@
+import Testing
+@testable import BootCanary
+
+/// The watchdog's decision from samples, without a guest.
+@Suite struct BootWatchdogTests {
+    static let policy = StallPolicy(stallTimeout: 60, frozenAfter: 15)
+
+    /// Samples once a second from `from` to `to`, vCPU time from `cpu(t)`.
+    static func watchdog(_ from: Int, _ to: Int, vcpus: Int = 1, paused: (Int) -> Bool = { _ in false },
+                         cpu: (Int) -> Double) -> BootWatchdog {
+        var w = BootWatchdog(policy: policy, vcpus: vcpus)
+        for t in from...to {
+            w.record(.init(seconds: Double(t) + 0.01, running: !paused(t), paused: paused(t), cpuSeconds: cpu(t)))
+        }
+        return w
+    }
+
+    @Test func frozenRightAfterTheLastByte() {
+        // Busy until t=10, last byte at 10, nothing after.
+        let w = Self.watchdog(0, 26) { min(Double($0), 10) }
+        #expect(w.stall(now: 24.0, silentSince: 10.0) == nil)
+        let verdict = w.stall(now: 25.5, silentSince: 10.0)
+        #expect(verdict?.vcpu == .frozen)
+        #expect(verdict?.silence == 15.5)
+    }
+
+    /// A guest that ran silently for a while before its vCPUs stopped: still frozen, declared
+    /// frozenAfter after the freeze (the lab's injector froze a guest before its first byte).
+    @Test func frozenLongAfterTheLastByte() {
+        let w = Self.watchdog(0, 40) { t in t < 20 ? Double(t) * 0.3 : 6 }
+        #expect(w.stall(now: 30, silentSince: 2) == nil)
+        #expect(w.stall(now: 36, silentSince: 2)?.vcpu == .frozen)
+    }
+
+    @Test func spinningAndIdleWaitForTheStallTimeout() {
+        let spinning = Self.watchdog(0, 80) { Double($0) * 0.95 }
+        #expect(spinning.stall(now: 50, silentSince: 5) == nil)
+        #expect(spinning.stall(now: 66, silentSince: 5)?.vcpu == .spinning)
+        let idle = Self.watchdog(0, 80) { Double($0) * 0.02 }
+        #expect(idle.stall(now: 50, silentSince: 5) == nil)
+        #expect(idle.stall(now: 66, silentSince: 5)?.vcpu == .idle)
+    }
+
+    /// Time on two vCPUs counts against two vCPUs' worth of wall time.
+    @Test func rateIsPerVCPU() {
+        let w = Self.watchdog(0, 80, vcpus: 2) { Double($0) * 0.8 }
+        #expect(w.stall(now: 66, silentSince: 5)?.vcpu == .idle)
+    }
+
+    @Test func pausedThroughLibvirtIsNeverAStall() {
+        let w = Self.watchdog(0, 100, paused: { $0 >= 10 }) { min(Double($0), 10) }
+        #expect(w.pausedNow)
+        #expect(w.stall(now: 100, silentSince: 10) == nil)
+        #expect(w.pausedSeconds > 80)
+    }
+
+    /// Too few samples after the last byte to judge the vCPUs: no frozen verdict on a guess.
+    @Test func noFrozenVerdictWithoutSamples() {
+        let w = Self.watchdog(0, 5) { _ in 1 }
+        #expect(w.stall(now: 20, silentSince: 4) == nil)
+    }
+}
