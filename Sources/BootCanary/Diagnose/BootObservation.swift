@@ -81,6 +81,7 @@ public struct BootObservation: Sendable, Equatable {
     /// milestone and last line.
     public var failurePoint: String {
         if let title { return title }
+        if outcome == .noOutput { return "no console output at all" }
         return "\(lastMilestone.rawValue): \(lastLine ?? "(no output)")"
     }
 

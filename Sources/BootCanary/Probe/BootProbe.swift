@@ -294,7 +294,8 @@ public struct BootProbe: Sendable {
                     continue
                 }
                 let silentSince = console.classifier.silentSince?.seconds ?? resumedAt
-                if let (silence, vcpu) = watchdog.stall(now: t.seconds, silentSince: max(silentSince, resumedAt)) {
+                if let (silence, vcpu) = watchdog.stall(now: t.seconds, silentSince: max(silentSince, resumedAt),
+                                                        anyOutput: console.classifier.bytes > 0) {
                     ending = .stall(silenceSeconds: silence, vcpu: vcpu)
                     break
                 }

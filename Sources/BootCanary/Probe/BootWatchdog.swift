@@ -18,6 +18,11 @@ public struct StallPolicy: Sendable, Equatable {
 
     public static let defaultStallTimeout = 150.0
     public static let defaultFrozenAfter = 15.0
+    /// Silence from the start with not one byte: no guest detector can have run yet, so there
+    /// is nothing to wait for beyond a slow firmware or decompressor (a kernel whose
+    /// decompressor fails halts without a word).
+    public static let defaultNoOutputTimeout = 60.0
+    public var noOutputTimeout: Double = StallPolicy.defaultNoOutputTimeout
 
     public init(stallTimeout: Double = StallPolicy.defaultStallTimeout, frozenAfter: Double = StallPolicy.defaultFrozenAfter,
                 spinningRate: Double = 0.5, frozenEpsilon: Double = 0.001) {
@@ -75,7 +80,7 @@ public struct BootWatchdog: Sendable {
 
     /// The verdict of the watchdog at `now`, given the time of the console's last byte (or of
     /// the resume, before any byte). Nil: keep waiting.
-    public func stall(now: Double, silentSince: Double) -> (silence: Double, vcpu: VCPUPattern)? {
+    public func stall(now: Double, silentSince: Double, anyOutput: Bool = true) -> (silence: Double, vcpu: VCPUPattern)? {
         // A domain someone paused through libvirt is not hanging; its silence does not count.
         if pausedNow { return nil }
         let silence = now - silentSince
@@ -92,7 +97,8 @@ public struct BootWatchdog: Sendable {
                 return (silence, .frozen)
             }
         }
-        if silence >= policy.stallTimeout {
+        let limit = anyOutput ? policy.stallTimeout : min(policy.stallTimeout, policy.noOutputTimeout)
+        if silence >= limit {
             return (silence, pattern(in: samples.filter { $0.seconds > silentSince }) ?? .unknown)
         }
         return nil

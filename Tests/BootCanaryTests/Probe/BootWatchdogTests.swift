@@ -54,6 +54,20 @@ import Testing
         #expect(w.pausedSeconds > 80)
     }
 
+    /// Not one byte since the start: the shorter no-output limit applies, whatever the vCPUs do.
+    @Test func silentFromTheStartUsesTheNoOutputLimit() {
+        let w = Self.watchdog(0, 80) { Double($0) * 0.02 }
+        #expect(w.stall(now: 59, silentSince: 0, anyOutput: false) == nil)
+        #expect(w.stall(now: 59, silentSince: 0, anyOutput: true) == nil)
+        // The test policy's stall timeout (60) is already the shorter one; use a longer one.
+        var p = Self.policy
+        p.stallTimeout = 150
+        var long = BootWatchdog(policy: p, vcpus: 1)
+        for t in 0...70 { long.record(.init(seconds: Double(t) + 0.01, running: true, paused: false, cpuSeconds: Double(t) * 0.02)) }
+        #expect(long.stall(now: 61, silentSince: 0, anyOutput: false)?.vcpu == .idle)
+        #expect(long.stall(now: 61, silentSince: 0, anyOutput: true) == nil)
+    }
+
     /// Too few samples after the last byte to judge the vCPUs: no frozen verdict on a guess.
     @Test func noFrozenVerdictWithoutSamples() {
         let w = Self.watchdog(0, 5) { _ in 1 }
