@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # (sourced: the variables are used by the scripts)
 # lab/xen/lib.sh — settings and helpers shared by the Xen lab scripts (sourced, not run).
 #
 # Everything the Xen lab builds or writes lives in $XEN_CACHE, outside the repository:
