@@ -105,10 +105,26 @@ public struct DiagnoseSession: Sendable {
                         expect: { if case .regex(let p) = settings.classifier.success { return p } else { return nil } }(),
                         image: inputs.image, control: control?.uri),
             boots: collected.boots.sorted { ($0.host == .control ? 1 : 0, $0.kind, $0.run) < ($1.host == .control ? 1 : 0, $1.kind, $1.run) }
-                .map(\.described),
+                .map { RunFolder.relativize($0.described, in: out) },
             diagnosis: final)
         try record.write(to: out.appendingPathComponent("run.json"))
         return record
+    }
+}
+
+/// A run's folder travels (bundles, tickets): paths inside it are stored relative to it.
+public enum RunFolder {
+    static func relativize(_ boot: DescribedBoot, in folder: URL) -> DescribedBoot {
+        var b = boot
+        let prefix = folder.standardizedFileURL.path + "/"
+        if let t = b.transcript, t.hasPrefix(prefix) { b.transcript = String(t.dropFirst(prefix.count)) }
+        return b
+    }
+
+    /// A boot's transcript on disk: relative paths resolve against the run record's folder.
+    public static func transcriptURL(_ boot: DescribedBoot, recordFolder: URL) -> URL? {
+        guard let t = boot.transcript else { return nil }
+        return t.hasPrefix("/") ? URL(fileURLWithPath: t) : recordFolder.appendingPathComponent(t)
     }
 }
 
