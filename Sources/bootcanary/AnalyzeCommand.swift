@@ -13,7 +13,10 @@ struct AnalyzeCommand: ParsableCommand {
             """)
 
     @Argument(help: "Console logs to analyze.")
-    var files: [String]
+    var files: [String] = []
+
+    @Option(name: .customLong("kind"), help: ArgumentHelp("The probe kind of a log, for the diagnosis (repeatable; the file is analyzed too). bootcanary transcripts name their kind themselves.", valueName: "KIND:FILE"))
+    var kinds: [String] = []
 
     @Flag(help: "Print one JSON document (schema bootcanary.analysis/1).")
     var json = false
@@ -28,7 +31,13 @@ struct AnalyzeCommand: ParsableCommand {
     var grace: Double?
 
     func validate() throws {
-        if files.isEmpty { throw ValidationError("give at least one console log") }
+        if files.isEmpty && kinds.isEmpty { throw ValidationError("give at least one console log") }
+        for k in kinds {
+            let parts = k.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, ProbeKind(rawValue: parts[0]) != nil, !parts[1].isEmpty else {
+                throw ValidationError("--kind takes KIND:FILE with KIND one of \(ProbeKind.allCases.map(\.rawValue).joined(separator: ", ")) (got \(k))")
+            }
+        }
         if let expect {
             do { _ = try Regex(expect) } catch { throw ValidationError("--expect is not a valid regex: \(error)") }
         }
@@ -41,7 +50,14 @@ struct AnalyzeCommand: ParsableCommand {
         }
         var analyses: [ConsoleLogAnalysis] = []
         var unreadable: [AnalysisDocument.Unreadable] = []
-        for file in files {
+        var kindOf: [String: ProbeKind] = [:]
+        var all = files
+        for k in kinds {
+            let parts = k.split(separator: ":", maxSplits: 1).map(String.init)
+            kindOf[parts[1]] = ProbeKind(rawValue: parts[0])
+            if !all.contains(parts[1]) { all.append(parts[1]) }
+        }
+        for file in all {
             do {
                 analyses.append(try ConsoleLogAnalysis.analyze(path: file, format: format, options: options))
             } catch let error as ConsoleLogError {
@@ -53,8 +69,10 @@ struct AnalyzeCommand: ParsableCommand {
         let comparison = analyses.count >= 2
             ? FailurePointComparison(analyses.map { .init(name: $0.path, kind: $0.metadata.kind, result: $0.result) })
             : nil
+        let diagnosis = analyses.count >= 2 ? LogDiagnosis.diagnose(analyses, kinds: kindOf) : nil
         if json {
-            let document = AnalysisDocument(boots: analyses.map(\.described), unreadable: unreadable, comparison: comparison)
+            var document = AnalysisDocument(boots: analyses.map(\.described), unreadable: unreadable, comparison: comparison)
+            document.diagnosis = diagnosis?.diagnosis
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(document), as: UTF8.self))
@@ -62,11 +80,21 @@ struct AnalyzeCommand: ParsableCommand {
             for analysis in analyses { print(AnalysisText.describe(analysis)) }
             for bad in unreadable { print("\(bad.file): \(bad.message)\n") }
             if let comparison { print(AnalysisText.describe(comparison)) }
+            if let diagnosis {
+                print("Diagnosis")
+                print(VerdictText.render(diagnosis.diagnosis))
+                for skipped in diagnosis.skipped { print("  (not in the diagnosis: \(skipped): its kind is unknown; pass --kind KIND:\(skipped))") }
+            }
         }
         for bad in unreadable where json {
             FileHandle.standardError.write(Data("bootcanary analyze: \(bad.file): \(bad.message)\n".utf8))
         }
-        let status = Self.exitStatus(analyses.map(\.result.outcome), unreadable: unreadable.count)
+        var status = Self.exitStatus(analyses.map(\.result.outcome), unreadable: unreadable.count)
+        // With several logs of known kinds the diagnosis speaks for them (CONTRACT.md: verdict
+        // exit codes); when some logs stayed out of it, each boot's own outcome does.
+        if let diagnosis, diagnosis.skipped.isEmpty, diagnosis.diagnosis.rule != "no-evidence", unreadable.isEmpty {
+            status = diagnosis.diagnosis.exitStatus
+        }
         if status != .healthy { throw ExitCode(status.rawValue) }
     }
 

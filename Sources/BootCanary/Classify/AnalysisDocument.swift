@@ -20,6 +20,8 @@ public struct AnalysisDocument: Encodable, Sendable {
     public var boots: [DescribedBoot]
     public var unreadable: [Unreadable]
     public var comparison: FailurePointComparison?
+    /// Present when two or more logs were given (CONTRACT.md).
+    public var diagnosis: Diagnosis?
 
     public init(boots: [DescribedBoot], unreadable: [Unreadable], comparison: FailurePointComparison?) {
         self.boots = boots
@@ -27,7 +29,7 @@ public struct AnalysisDocument: Encodable, Sendable {
         self.comparison = comparison
     }
 
-    private enum CodingKeys: String, CodingKey { case schema, boots, unreadable, comparison }
+    private enum CodingKeys: String, CodingKey { case schema, boots, unreadable, comparison, diagnosis }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -35,5 +37,6 @@ public struct AnalysisDocument: Encodable, Sendable {
         try c.encode(boots, forKey: .boots)
         try c.encode(unreadable, forKey: .unreadable)
         try c.encodeIfPresent(comparison, forKey: .comparison)
+        try c.encodeIfPresent(diagnosis, forKey: .diagnosis)
     }
 }

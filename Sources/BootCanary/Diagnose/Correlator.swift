@@ -25,7 +25,7 @@ public enum Correlator {
         }
 
         var summary = finding.summary
-        if finding.action == .rebootHost {
+        if finding.action == .rebootHost && context.blastRadiusKnown {
             summary += rebootImpact(context.blastRadius)
         }
         summary += "."

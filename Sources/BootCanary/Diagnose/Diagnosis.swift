@@ -49,6 +49,8 @@ public struct Diagnosis: Codable, Sendable, Equatable {
 public struct DiagnosisContext: Sendable {
     public var hostname: String
     public var blastRadius: [RunningDomain]
+    /// False when the running domains are not known (saved consoles): say nothing about them.
+    public var blastRadiusKnown: Bool = true
     /// The probe kinds the run could have booted (so `next` can say what is missing).
     public var availableKinds: Set<ProbeKind>
     /// Whether a control host was given.

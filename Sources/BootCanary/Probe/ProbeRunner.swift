@@ -64,7 +64,8 @@ public struct ProbeRunner: Sendable {
 
         let label = DomainSpec.ProbeLabel(runID: runID, kind: plan.kind, repetition: repetition, pid: getpid())
         let probe = BootProbe(connection: connection, ledger: ledger, settings: settings)
-        var metadata: [String: String] = ["plan": plan.summary]
+        var metadata: [String: String] = ["plan": plan.summary, "guestDisk": plan.protectedDisk == nil ? "no" : "yes",
+                                          "host": host.rawValue]
         let prepared: PreparedBoot
         do {
             prepared = try await prepare(plan, name: name, label: label, scratch: scratch)
