@@ -34,12 +34,15 @@ struct DiagnoseCommand: AsyncParsableCommand {
             guard inputs.image != nil || inputs.kernel != nil || inputs.installer != nil || inputs.master != nil else {
                 throw Failure.usage("nothing to diagnose: give --image DISK (the suspect guest's disk), and to compare it with independent kernels, --installer URL and --kernel PATH --initrd PATH")
             }
-            for path in [inputs.image, inputs.master].compactMap({ $0 }) {
-                do { _ = try DiskImage.inspect(path) } catch { throw Failure.usage("\(error)") }
-            }
             let outURL = URL(fileURLWithPath: out)
             try OutputFolder.prepare(outURL)
             let suspect = try connect.open()
+            // Disk paths are the host's: they can be checked here only when the host is this machine.
+            if ConnectionURI(suspect.uri).isLocal {
+                for path in [inputs.image, inputs.master].compactMap({ $0 }) {
+                    do { _ = try DiskImage.inspect(path) } catch { throw Failure.usage("\(error)") }
+                }
+            }
             var controlConnection: Connection?
             if let control {
                 do { controlConnection = try Connection(uri: control) } catch let error as LibvirtError {

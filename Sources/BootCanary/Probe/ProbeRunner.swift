@@ -79,6 +79,7 @@ public struct ProbeRunner: Sendable {
                                  console: "", ending: .infrastructureError(Self.describe(error)), metadata: metadata)
         }
         metadata.merge(prepared.metadata) { a, _ in a }
+        defer { prepared.uploads?.removeAll() }
         var boot = await probe.run(spec: prepared.spec, kind: plan.kind, run: repetition, transcript: transcript,
                                    extraMetadata: metadata, protectedPaths: [plan.protectedDisk].compactMap { $0 }, onLine: onLine)
         boot.notes.insert(contentsOf: prepared.notes, at: 0)
@@ -89,6 +90,15 @@ public struct ProbeRunner: Sendable {
         var spec: DomainSpec
         var metadata: [String: String] = [:]
         var notes: [String] = []
+        /// Files uploaded to a remote host for this boot, deleted after it.
+        var uploads: BootFileUpload?
+    }
+
+    /// The image as far as this machine can know it: inspected when the connection is local;
+    /// on a remote host the path is the host's, so only its name says the format.
+    func diskImage(_ path: String) throws -> DiskImage {
+        if isLocal { return try DiskImage.inspect(path) }
+        return DiskImage(path: path, format: path.hasSuffix(".qcow2") ? "qcow2" : "raw", sizeBytes: 0)
     }
 
     func prepare(_ plan: ProbePlan, name: String, label: DomainSpec.ProbeLabel, scratch: URL) async throws -> PreparedBoot {
@@ -97,13 +107,16 @@ public struct ProbeRunner: Sendable {
         var prepared = PreparedBoot(spec: spec)
         switch plan.source {
         case .pygrub(let disk), .image(let disk):
-            let image = try DiskImage.inspect(disk)
+            let image = try diskImage(disk)
             let fresh = plan.kind == .image
             spec.disks = [try attach(image, scratch: scratch, writable: fresh, notes: &prepared.notes)]
             if plan.domainType == "xen" && plan.guestType != .hvm {
                 // libxl runs pygrub itself, in dom0, inside the create call.
                 spec.boot = .bootloader(path: "pygrub", args: nil)
             } else {
+                guard isLocal else {
+                    throw RemoteFiles.Unsupported(what: "the pygrub kind on \(connection.uri) (not Xen, so pygrub would have to run here on a disk that is there)")
+                }
                 let entry = try PygrubLoader().extract(disk: disk, into: scratch.appendingPathComponent("boot"))
                 spec.boot = .direct(kernel: entry.kernel, initrd: entry.ramdisk,
                                     cmdline: KernelCommandLine.ensuringConsole(entry.args, device: spec.consoleDevice))
@@ -111,23 +124,32 @@ public struct ProbeRunner: Sendable {
             }
         case .kernel(let kernel, let initrd, let cmdline, let disk):
             if let disk {
-                spec.disks = [try attach(try DiskImage.inspect(disk), scratch: scratch, writable: false, notes: &prepared.notes)]
+                spec.disks = [try attach(try diskImage(disk), scratch: scratch, writable: false, notes: &prepared.notes)]
             }
             spec.boot = .direct(kernel: kernel, initrd: initrd, cmdline: KernelCommandLine.ensuringConsole(cmdline, device: spec.consoleDevice))
         case .installer(let url):
             let flavour: InstallTree.Flavour = plan.domainType == "xen" && plan.guestType != .hvm ? .xen : .native(arch: "x86_64")
             let fetched = try await fetcher.fetch(treeURL: url, flavour: flavour)
             prepared.metadata["installer"] = "\(fetched.media.layout.rawValue) tree \(url): \(fetched.media.kernel)"
-            guard isLocal else {
-                throw RemoteFiles.Unsupported(what: "uploading the installer kernel to \(connection.uri)")
+            let cmdline = "console=\(spec.consoleDevice)"
+            if isLocal {
+                // The cached files may be shared by parallel boots; give each boot its own copy so
+                // libvirt's relabelling of one cannot disturb another.
+                let kernel = scratch.appendingPathComponent("vmlinuz")
+                let initrd = scratch.appendingPathComponent("initrd.img")
+                try FileManager.default.copyItem(at: fetched.kernel, to: kernel)
+                try FileManager.default.copyItem(at: fetched.initrd, to: initrd)
+                spec.boot = .direct(kernel: kernel.path, initrd: initrd.path, cmdline: cmdline)
+            } else {
+                // A remote hypervisor boots only files on its own disk: upload them into a
+                // storage volume, as virt-install does, and delete them after the boot.
+                let upload = try BootFileUpload(connection: connection, ledger: ledger, isXen: isXen)
+                let kernel = try upload.put(fetched.kernel, as: "\(name)-vmlinuz")
+                let initrd = try upload.put(fetched.initrd, as: "\(name)-initrd.img")
+                prepared.uploads = upload
+                prepared.metadata["upload"] = "storage pool \(upload.poolName) on \(connection.uri)"
+                spec.boot = .direct(kernel: kernel, initrd: initrd, cmdline: cmdline)
             }
-            // The cached files may be shared by parallel boots; give each boot its own copy so
-            // libvirt's relabelling of one cannot disturb another.
-            let kernel = scratch.appendingPathComponent("vmlinuz")
-            let initrd = scratch.appendingPathComponent("initrd.img")
-            try FileManager.default.copyItem(at: fetched.kernel, to: kernel)
-            try FileManager.default.copyItem(at: fetched.initrd, to: initrd)
-            spec.boot = .direct(kernel: kernel.path, initrd: initrd.path, cmdline: "console=\(spec.consoleDevice)")
         }
         prepared.spec = spec
         return prepared

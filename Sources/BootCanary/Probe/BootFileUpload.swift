@@ -1,0 +1,55 @@
+import Foundation
+import Libvirt
+
+/// Kernels and initrds uploaded to a remote host for one boot, the way virt-install does it
+/// for remote installs (virtinst/install/installer.py `_upload_media`): a directory storage
+/// pool named `boot-scratch` (at /var/lib/xen on Xen hosts, /var/lib/libvirt/boot elsewhere),
+/// one raw volume per file, deleted after the boot. Each volume is in the ledger before it is
+/// created and in the teardown list until it is deleted.
+final class BootFileUpload: @unchecked Sendable {
+    static let poolName = "boot-scratch"
+    let connection: Connection
+    let ledger: Ledger?
+    let pool: StoragePool
+    var poolName: String { Self.poolName }
+    private let lock = NSLock()
+    private var uploaded: [(name: String, entry: Ledger.Entry, teardown: Teardown.Handle)] = []
+
+    init(connection: Connection, ledger: Ledger?, isXen: Bool) throws {
+        self.connection = connection
+        self.ledger = ledger
+        pool = try StoragePool.directory(named: Self.poolName, path: isXen ? "/var/lib/xen" : "/var/lib/libvirt/boot", on: connection)
+    }
+
+    /// Uploads `file` as volume `name`; returns its path on the host.
+    func put(_ file: URL, as name: String) throws -> String {
+        let entry = Ledger.Entry(op: .volume, uri: connection.uri, name: name, pool: Self.poolName)
+        try ledger?.record(entry)
+        let size = Int64((try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0)
+        // A volume left by an earlier, killed run of the same name is replaced.
+        _ = try? StorageVolume.delete(pool: Self.poolName, name: name, on: connection)
+        let volume = try pool.createVolume(named: name, capacity: size)
+        let connection = self.connection
+        let ledger = self.ledger
+        let teardown = Teardown.shared.register("deleted volume \(Self.poolName)/\(name) on \(connection.uri)") {
+            _ = try? StorageVolume.delete(pool: BootFileUpload.poolName, name: name, on: connection)
+            try? ledger?.recordRemoved(entry)
+        }
+        lock.withLock { uploaded.append((name, entry, teardown)) }
+        _ = try volume.upload(from: file)
+        return try volume.path()
+    }
+
+    /// Deletes every uploaded volume.
+    func removeAll() {
+        let items = lock.withLock { () -> [(name: String, entry: Ledger.Entry, teardown: Teardown.Handle)] in
+            defer { uploaded.removeAll() }
+            return uploaded
+        }
+        for item in items {
+            _ = try? StorageVolume.delete(pool: Self.poolName, name: item.name, on: connection)
+            try? ledger?.recordRemoved(item.entry)
+            Teardown.shared.unregister(item.teardown)
+        }
+    }
+}
