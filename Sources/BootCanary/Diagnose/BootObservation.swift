@@ -1,3 +1,5 @@
+import Foundation
+
 /// One boot as the diagnosis sees it: what was booted, on which host, and how it ended.
 /// Built from a live `ProbeBoot` or from a saved console (`analyze`), so both give the same
 /// diagnosis.
@@ -27,6 +29,8 @@ public struct BootObservation: Sendable, Equatable {
     public var evidence: [Evidence]
     /// For infrastructure errors: what went wrong in the tooling.
     public var infraMessage: String?
+    /// For start failures: what the hypervisor said when it refused the domain.
+    public var startFailureMessage: String?
 
     public init(kind: ProbeKind, run: Int, host: Host = .suspect, usesGuestDisk: Bool, result: BootResult) {
         self.kind = kind
@@ -43,9 +47,12 @@ public struct BootObservation: Sendable, Equatable {
         stallSeconds = result.stallSeconds
         secondsToOutcome = result.secondsToOutcome
         evidence = result.evidence
+        infraMessage = nil
+        startFailureMessage = nil
         switch result.ending {
         case .infrastructureError(let m): infraMessage = m
-        default: infraMessage = nil
+        case .startFailure(let m): startFailureMessage = m
+        default: break
         }
     }
 
@@ -67,7 +74,13 @@ public struct BootObservation: Sendable, Equatable {
         stallSeconds = d.stallSeconds
         secondsToOutcome = d.secondsToOutcome
         evidence = d.evidence
-        if case .infrastructureError(let m) = d.ending { infraMessage = m } else { infraMessage = nil }
+        infraMessage = nil
+        startFailureMessage = nil
+        switch d.ending {
+        case .infrastructureError(let m): infraMessage = m
+        case .startFailure(let m): startFailureMessage = m
+        default: break
+        }
     }
 
     /// `pygrub#2`, `installer#1@control`: how evidence names a boot.
@@ -81,8 +94,15 @@ public struct BootObservation: Sendable, Equatable {
     /// milestone and last line.
     public var failurePoint: String {
         if let title { return title }
+        if outcome == .startFailure, let m = startFailureMessage { return "start refused: " + Self.withoutProbeNames(m) }
         if outcome == .noOutput { return "no console output at all" }
         return "\(lastMilestone.rawValue): \(lastLine ?? "(no output)")"
+    }
+
+    /// Error texts name the domain (`libxenlight failed to create new domain
+    /// 'bootcanary-3f0db6-pygrub-1'`); the same refusal on two boots must compare equal.
+    static func withoutProbeNames(_ text: String) -> String {
+        text.replacingOccurrences(of: #"bootcanary-[0-9a-f]+c?-[a-z]+-[0-9]+"#, with: "NAME", options: .regularExpression)
     }
 
     /// A stall while the domain ran but its vCPUs got no time: the hypervisor not

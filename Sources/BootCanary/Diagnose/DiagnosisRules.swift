@@ -196,7 +196,7 @@ public enum DiagnosisRules {
                                confidence: deterministic ? 0.9 : 0.55,
                                summary: "The kernel inside the guest image is broken: its own boots fail (\"\(point)\") while a host kernel boots the same disk to login on \(c.hostname); reinstall the guest's kernel, the host is fine",
                                shownBy: f.failures + kernel.boots,
-                               next: deterministic ? [] : ["run again with --runs 2 so the failing kind shows whether it repeats"],
+                               next: (deterministic ? [] : ["run again with --runs 2 so the failing kind shows whether it repeats"]) + Advice.refusalLogs(f),
                                settled: deterministic)
             }),
 
@@ -249,6 +249,13 @@ enum Advice {
             out.append("add --image DISK to boot the guest image's own kernel")
         }
         return out
+    }
+
+    /// Where the hypervisor says why it refused to start a domain (libvirt relays only
+    /// "libxenlight failed to create new domain").
+    static func refusalLogs(_ f: MatrixFacts) -> [String] {
+        guard f.failures.contains(where: { $0.outcome == .startFailure }) else { return [] }
+        return ["on the host, the hypervisor's logs name the exact reason: /var/log/libvirt/libxl/libxl-driver.log and /var/log/xen/bootloader.*.log (Xen), /var/log/libvirt/qemu/NAME.log (QEMU)"]
     }
 
     static func controlHost(_ c: DiagnosisContext) -> [String] {

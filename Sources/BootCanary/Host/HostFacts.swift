@@ -81,6 +81,14 @@ public struct RunningDomain: Codable, Sendable, Equatable {
 }
 
 extension HostFacts {
+    /// The SMBIOS system UUID, where capabilities carry no host UUID (libxl's do not). QEMU
+    /// machines without `-uuid` report "Not Settable": not a UUID, so nil.
+    static func systemUUID(sysinfoXML xml: String?) -> String? {
+        guard let xml, let range = xml.range(of: #"<entry name='uuid'>([0-9a-fA-F-]{36})</entry>"#, options: .regularExpression) else { return nil }
+        let entry = xml[range]
+        return String(entry.dropFirst("<entry name='uuid'>".count).dropLast("</entry>".count)).lowercased()
+    }
+
     /// Reads every fact from the daemon. A domain that vanishes while being listed is skipped.
     public static func gather(from connection: Connection) throws(LibvirtError) -> HostFacts {
         let node = try connection.nodeInfo()
@@ -104,7 +112,7 @@ extension HostFacts {
             libvirtVersion: try connection.libvirtVersion().description,
             clientLibvirtVersion: Connection.clientLibraryVersion().description,
             hostname: (try? connection.hostname()) ?? "unknown",
-            hostUUID: caps?.hostUUID,
+            hostUUID: caps?.hostUUID ?? HostFacts.systemUUID(sysinfoXML: try? connection.sysinfoXML()),
             cpuModel: node.model,
             cpus: Int(node.cpus),
             cpuMHz: Int(node.mhz),
