@@ -52,6 +52,9 @@ let package = Package(
         .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary"]),
         // Integration tests against the lab's real libvirtd and real QEMU guests (lab/setup).
         .testTarget(name: "LabTests", dependencies: ["BootCanary", "Libvirt"]),
+        // bootcanary against a real Xen host: Xen 4.17 under QEMU with a libxl dom0
+        // (lab/xen/start; lab/test brings it up).
+        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "Libvirt"]),
     ],
     swiftLanguageModes: [.v6]
 )

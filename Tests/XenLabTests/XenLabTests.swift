@@ -1,0 +1,104 @@
+import Foundation
+import Libvirt
+import Testing
+@testable import BootCanary
+
+/// bootcanary's Xen path end to end: libxl's own pygrub, PV consoles on hvc0, libxl's events
+/// and errors, installer kernels uploaded through a storage volume to a remote Xen host.
+@Suite(.serialized, .enabled(if: XenLab.isUp, "the Xen lab is not up: run `sudo lab/xen/start` (lab/test does)"))
+struct XenLabTests {
+    let lab = XenLab.shared
+
+    @Test func hostFactsOfTheXenHost() throws {
+        let facts = try HostFacts.gather(from: try Connection(uri: try lab.uri))
+        #expect(facts.hypervisor == "Xen")
+        #expect(facts.hypervisorVersion.hasPrefix("4.17"))
+        #expect(facts.domainTypes == ["xen"])
+        #expect(facts.defaultDomainType == "xen")
+        #expect(facts.runningDomains.contains { $0.name == "Domain-0" && $0.id == 0 })
+        // dom0 is the host itself: never in the blast radius.
+        #expect(!facts.blastRadius.contains { $0.name == "Domain-0" })
+    }
+
+    /// One boot of each kind through the CLI, as an operator runs it against a remote Xen host.
+    @Test(arguments: ["kernel", "pygrub", "installer"])
+    func eachProbeKindBootsToLogin(_ kind: String) throws {
+        let uri = try lab.uri
+        var args = ["boot", "-c", uri, "--json", "--quiet"]
+        switch kind {
+        case "kernel":
+            args += ["--kernel", try lab.value("XEN_LAB_KERNEL"), "--initrd", try lab.value("XEN_LAB_INITRD"),
+                     "--cmdline", "root=LABEL=canaryroot ro", "--image", try lab.value("XEN_LAB_IMAGE")]
+        case "pygrub":
+            args += ["--pygrub", try lab.value("XEN_LAB_IMAGE")]
+        default:
+            args += ["--installer", try lab.value("LAB_TREE_URL")]
+        }
+        let r = try BootcanaryCLI.run(args)
+        let boot = try JSONFormat.decoder().decode(DescribedBoot.self, from: Data(r.out.utf8))
+        #expect(r.status == 0, "\(r.err)")
+        #expect(boot.outcome == .booted)
+        #expect(boot.lastMilestone == .login)
+        // A PV guest: its console is hvc0 and the kernel knew it was on Xen.
+        #expect(boot.milestones.contains { $0.milestone == .hypervisor })
+        let conn = try Connection(uri: uri)
+        #expect(try conn.listDomains().allSatisfy { !ProbeName.isProbe($0.name) }, "a probe domain outlived the boot")
+        if kind == "installer" {
+            // The uploaded kernel and initrd are gone from the host's boot-scratch pool.
+            let volumes = try ExternalTool.run("/usr/bin/virsh", ["-c", uri, "vol-list", "boot-scratch"], timeout: 30).stdout
+            #expect(!volumes.contains("bootcanary-"))
+        }
+    }
+
+    /// libxl's refusal of a corrupt kernel is a start failure naming libxenlight, not a crash.
+    @Test func corruptKernelIsRefusedByLibxl() throws {
+        let r = try BootcanaryCLI.run(["boot", "-c", try lab.uri, "--json", "--quiet", "--pygrub", try lab.value("XEN_LAB_IMAGE_CORRUPT_KERNEL")])
+        let boot = try JSONFormat.decoder().decode(DescribedBoot.self, from: Data(r.out.utf8))
+        #expect(r.status == 2)
+        #expect(boot.outcome == .startFailure)
+        if case .startFailure(let message) = boot.ending { #expect(message.contains("libxenlight failed to create new domain")) }
+    }
+
+    func diagnose(image: String, label: String) throws -> RunRecord {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("xen-\(label)-\(UUID().uuidString.prefix(6))")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let r = try BootcanaryCLI.run(["diagnose", "-c", try lab.uri, "--image", image,
+                                       "--kernel", try lab.value("XEN_LAB_KERNEL"), "--initrd", try lab.value("XEN_LAB_INITRD"),
+                                       "--cmdline", "root=LABEL=canaryroot ro", "--installer", try lab.value("LAB_TREE_URL"),
+                                       "--out", out.path])
+        let record = try RunRecord.read(out.appendingPathComponent("run.json"))
+        #expect(r.status == record.diagnosis.exitStatus.rawValue)
+        return record
+    }
+
+    @Test func healthyXenHost() throws {
+        let record = try diagnose(image: try lab.value("XEN_LAB_IMAGE"), label: "healthy")
+        #expect(record.diagnosis.verdict == .healthy, "\(record.diagnosis.summary)")
+        #expect(record.host.hypervisor == "Xen")
+    }
+
+    @Test(arguments: ["XEN_LAB_IMAGE_NO_GRUB", "XEN_LAB_IMAGE_CORRUPT_KERNEL"])
+    func corruptImageOnXen(_ which: String) throws {
+        let record = try diagnose(image: try lab.value(which), label: which.lowercased())
+        let d = record.diagnosis
+        #expect(d.verdict == .guestKernelFault || d.verdict == .imageFault, "\(d.summary)")
+        #expect(d.action != .rebootHost)
+        #expect(record.boots.filter { $0.kind != .pygrub }.allSatisfy { $0.outcome == .booted })
+    }
+
+    /// A wedged hypervisor, simulated from inside dom0 with `xl pause` behind libvirt's back.
+    @Test func sickXenHypervisor() throws {
+        _ = try lab.script("sick-hypervisor", ["start"])
+        let record: RunRecord
+        do {
+            record = try diagnose(image: try lab.value("XEN_LAB_IMAGE"), label: "sick")
+        } catch {
+            _ = try? lab.script("sick-hypervisor", ["stop"])
+            throw error
+        }
+        let log = try lab.script("sick-hypervisor", ["stop"])
+        #expect(record.diagnosis.verdict == .hostFault, "\(record.diagnosis.summary)\n\(log)")
+        #expect(record.diagnosis.action == .rebootHost)
+        #expect(record.boots.contains { $0.vcpu == .frozen })
+    }
+}
