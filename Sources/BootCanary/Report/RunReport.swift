@@ -35,15 +35,18 @@ public struct RunReport: Sendable {
             return end > from ? (from, end) : nil
         }
 
-        /// Where this boot's row ends on the shared time axis.
+        /// Where this boot's row ends on the shared time axis. A hand-edited record may say
+        /// anything; the axis stops at a day.
         public var endSeconds: Double {
             var end = 0.0
             for v in [described.secondsToOutcome, described.lastByteSeconds, described.firstByteSeconds] {
                 if let v, v.isFinite { end = max(end, v) }
             }
             for m in described.milestones { if let s = m.seconds, s.isFinite { end = max(end, s) } }
-            return end
+            return min(end, Self.longestAxis)
         }
+
+        static let longestAxis = 86_400.0
 
         /// Each milestone where it was first seen (the record lists every sighting).
         public var firstMilestones: [DescribedBoot.DescribedMilestone] {

@@ -92,7 +92,7 @@ public struct TimelineSVG: Sendable {
         o += "<line x1=\"\(n(x(0)))\" y1=\"\(n(bottom))\" x2=\"\(n(x(end)))\" y2=\"\(n(bottom))\" class=\"tl-axisline\"/>"
         var t = 0.0
         var k = 0
-        while t <= end + step / 1000 {
+        while t <= end + step / 1000, k <= 20 {
             let xt = x(t)
             o += "<line x1=\"\(n(xt))\" y1=\"\(n(Self.top))\" x2=\"\(n(xt))\" y2=\"\(n(bottom))\" class=\"tl-grid\"/>"
             o += "<text x=\"\(n(xt))\" y=\"\(n(bottom + 16))\" text-anchor=\"middle\">\(Self.tickLabel(t, step: step))</text>"
