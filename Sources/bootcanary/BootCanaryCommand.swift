@@ -13,6 +13,7 @@ struct BootCanaryCommand: AsyncParsableCommand {
             DiagnoseCommand.self,
             CleanupCommand.self,
             AnalyzeCommand.self,
+            ReportCommand.self,
         ]
     )
 }

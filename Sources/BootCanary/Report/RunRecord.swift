@@ -101,6 +101,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
         let data: Data
         do { data = try Data(contentsOf: url) } catch { throw Failure.unreadable(url.path, error.localizedDescription) }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            if let syntax = JSONSourceMap.syntaxError(in: data) {
+                throw Failure.notARunRecord(url.path, "it is not valid JSON: \(syntax)")
+            }
             throw Failure.notARunRecord(url.path, "it is not a JSON object")
         }
         guard let schema = object["schema"] as? String else { throw Failure.notARunRecord(url.path, "it has no \"schema\"") }
@@ -111,14 +114,20 @@ public struct RunRecord: Codable, Sendable, Equatable {
         do {
             return try JSONFormat.decoder().decode(RunRecord.self, from: data)
         } catch let DecodingError.keyNotFound(key, ctx) {
-            throw Failure.notARunRecord(url.path, "\(Self.path(ctx.codingPath + [key])) is missing")
+            throw Failure.notARunRecord(url.path, "\(Self.path(ctx.codingPath + [key])) is missing\(line(ctx.codingPath, in: "object", data: data))")
         } catch let DecodingError.typeMismatch(_, ctx), let DecodingError.valueNotFound(_, ctx) {
-            throw Failure.notARunRecord(url.path, "\(Self.path(ctx.codingPath)) has the wrong type (\(ctx.debugDescription))")
+            throw Failure.notARunRecord(url.path, "\(Self.path(ctx.codingPath))\(line(ctx.codingPath, data: data)) has the wrong type (\(ctx.debugDescription))")
         } catch let DecodingError.dataCorrupted(ctx) {
-            throw Failure.notARunRecord(url.path, "\(Self.path(ctx.codingPath)): \(ctx.debugDescription)")
+            throw Failure.notARunRecord(url.path, "\(Self.path(ctx.codingPath))\(line(ctx.codingPath, data: data)): \(ctx.debugDescription)")
         } catch {
             throw Failure.notARunRecord(url.path, "\(error)")
         }
+    }
+
+    /// ` (line N)`: where a field is in the file, for a person fixing it in an editor.
+    static func line(_ keys: [any CodingKey], in what: String? = nil, data: Data) -> String {
+        guard let n = JSONSourceMap.line(of: keys, in: data) else { return "" }
+        return what.map { " (in the \($0) on line \(n))" } ?? " (line \(n))"
     }
 
     static func path(_ keys: [any CodingKey]) -> String {

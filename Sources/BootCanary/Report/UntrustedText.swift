@@ -1,0 +1,127 @@
+/// Text that came from a guest (console lines, and every record field derived from them:
+/// `lastLine`, `title`, evidence, summaries quoting a title) or from a record that may have
+/// been hand-edited. ARCHITECTURE.md: console content is untrusted; it is shown, never
+/// interpreted.
+///
+/// Two steps, in this order, for every format:
+/// 1. `visible`: make the text one printable line. Control characters, Unicode direction
+///    overrides ("Trojan Source", CVE-2021-42574: they reorder what a reader sees) and the XML
+///    non-characters become visible `\xHH` / `\u{HHHH}` escapes, so nothing is hidden and the
+///    result is valid in HTML, XML 1.0 and a Markdown table row. Bounded in length.
+/// 2. The format's own escaping (`HTMLText`, `MarkdownText`, `XMLText`, Prometheus labels).
+public enum UntrustedText {
+    /// `text` as one visible line of at most `limit` characters (an ellipsis marks a cut).
+    public static func visible(_ text: String, limit: Int = Int.max) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            let piece = replacement(for: scalar)
+            let width = piece.map(\.count) ?? 1
+            if count + width > limit {
+                out += "…"
+                return out
+            }
+            if let piece { out += piece } else { out.unicodeScalars.append(scalar) }
+            count += width
+        }
+        return out
+    }
+
+    /// Lines that keep their tabs as spaces (a console excerpt) but nothing else invisible.
+    static func replacement(for scalar: Unicode.Scalar) -> String? {
+        let v = scalar.value
+        switch v {
+        case 0x09: return " "
+        case 0x00..<0x20, 0x7F, 0x80..<0xA0: return "\\x" + hex(v, width: 2)
+        // Bidi embeddings, overrides and isolates; line and paragraph separators; the byte
+        // order mark; the two XML 1.0 non-characters.
+        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069, 0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF:
+            return "\\u{" + hex(v, width: 4) + "}"
+        default: return nil
+        }
+    }
+
+    static func hex(_ v: UInt32, width: Int) -> String {
+        let s = String(v, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+}
+
+/// HTML and inline SVG escaping. Applied to text that is already `UntrustedText.visible`.
+public enum HTMLText {
+    /// Safe in element content and in a double- or single-quoted attribute value.
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count + 16)
+        for ch in s.unicodeScalars {
+            switch ch {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(ch)
+            }
+        }
+        return out
+    }
+
+    /// Untrusted text, made visible, bounded and escaped.
+    public static func guest(_ s: String, limit: Int = Int.max) -> String {
+        escape(UntrustedText.visible(s, limit: limit))
+    }
+}
+
+/// XML 1.0 escaping (JUnit). `UntrustedText.visible` already removed every character XML
+/// forbids, so escaping the five markup characters is enough.
+public enum XMLText {
+    public static func escape(_ s: String) -> String { HTMLText.escape(s) }
+    public static func guest(_ s: String, limit: Int = Int.max) -> String { escape(UntrustedText.visible(s, limit: limit)) }
+}
+
+/// Markdown for ticket systems (GitHub, GitLab, Jira's Markdown paste, Redmine): plain
+/// CommonMark/GFM, where guest text must neither format, link, embed HTML nor end a table
+/// cell.
+public enum MarkdownText {
+    /// Characters that start inline constructs anywhere in a line, backslash-escaped (CommonMark
+    /// allows a backslash before any ASCII punctuation). `|` ends a GFM table cell; GFM's cell
+    /// scanner treats `\\` as one escaped character, so the backslash itself is escaped too or
+    /// `\|` from the guest would become `\\|` and split the cell. `$` starts math on GitHub and
+    /// GitLab. Line-start constructs (`#`, `-`, `1.`) cannot occur mid-line.
+    static let special: Set<Unicode.Scalar> = ["\\", "`", "*", "_", "[", "]", "<", ">", "|", "~", "&", "$"]
+
+    /// Untrusted text for a table cell or a sentence: one line, bounded, inert.
+    public static func inline(_ s: String, limit: Int = Int.max) -> String {
+        var out = ""
+        for ch in UntrustedText.visible(s, limit: limit).unicodeScalars {
+            if special.contains(ch) { out += "\\" }
+            out.unicodeScalars.append(ch)
+        }
+        return out
+    }
+
+    /// A fenced code block around `lines` (already visible). Its fence is longer than any run
+    /// of backticks inside, so no guest line can close it (CommonMark: a closing fence must be
+    /// at least as long as the opening one).
+    public static func fenced(_ lines: [String], info: String = "text") -> String {
+        var longest = 0
+        for line in lines {
+            var run = 0
+            for ch in line.unicodeScalars {
+                if ch == "`" { run += 1; longest = max(longest, run) } else { run = 0 }
+            }
+        }
+        let fence = String(repeating: "`", count: max(3, longest + 1))
+        return ([fence + info] + lines + [fence]).joined(separator: "\n")
+    }
+
+    /// A code span for words from the tool's vocabulary (`host_fault`, `reboot_host`). Text
+    /// that could end a table cell or hide something falls back to `inline`, so a hand-edited
+    /// record cannot break out either.
+    public static func code(_ s: String) -> String {
+        if s.isEmpty || s.contains(where: { $0 == "|" || $0 == "\\" || $0 == "`" }) || UntrustedText.visible(s) != s {
+            return inline(s)
+        }
+        return "`" + s + "`"
+    }
+}
