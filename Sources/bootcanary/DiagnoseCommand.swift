@@ -65,9 +65,11 @@ struct DiagnoseCommand: AsyncParsableCommand {
                     Terminal.progress("  so far: \(d.verdict.rawValue)\(d.settled ? " (settled)" : "")")
                 }
             }
+            let written = try ReportWriter.write(record, recordFolder: outURL, formats: [.md, .html])
             Terminal.print("")
             Terminal.print(VerdictText.render(record.diagnosis))
             Terminal.print("record      \(outURL.appendingPathComponent("run.json").path)")
+            for file in written { Terminal.print("report      \(file.url.path)") }
             status = record.diagnosis.exitStatus.rawValue
         }
         if status != 0 { throw ExitCode(status) }

@@ -65,7 +65,7 @@ struct XenLabTests {
         let r = try BootcanaryCLI.run(["diagnose", "-c", try lab.uri, "--image", image,
                                        "--kernel", try lab.value("XEN_LAB_KERNEL"), "--initrd", try lab.value("XEN_LAB_INITRD"),
                                        "--cmdline", "root=LABEL=canaryroot ro", "--installer", try lab.value("LAB_TREE_URL"),
-                                       "--out", out.path])
+                                       "--runs", "1", "--out", out.path])
         let record = try RunRecord.read(out.appendingPathComponent("run.json"))
         #expect(r.status == record.diagnosis.exitStatus.rawValue)
         return record

@@ -141,28 +141,40 @@ public struct RunRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// Whole-file writes that never leave half a file behind.
+/// Whole-file writes that never leave half a file behind: a temporary file in the same
+/// folder, written and fsynced, renamed over the target, then the folder fsynced so the
+/// rename itself survives a crash.
 public enum AtomicFile {
     public static func write(_ data: Data, to url: URL) throws {
         let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        func failure(_ code: Int32) -> Error {
+            CocoaError(code == ENOSPC || code == EDQUOT ? .fileWriteOutOfSpace : .fileWriteUnknown,
+                       userInfo: [NSFilePathErrorKey: url.path,
+                                  NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)])
+        }
         let fd = open(tmp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path, NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)]) }
-        var ok = true
+        guard fd >= 0 else { throw failure(errno) }
+        var failedWith: Int32 = 0
         data.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
                 let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { ok = false; break }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { failedWith = n < 0 ? errno : EIO; return }
                 offset += n
             }
         }
-        let savedErrno = errno
-        if ok && fsync(fd) != 0 { ok = false }
+        if failedWith == 0 && fsync(fd) != 0 { failedWith = errno }
         close(fd)
-        guard ok, rename(tmp.path, url.path) == 0 else {
+        if failedWith == 0 && rename(tmp.path, url.path) != 0 { failedWith = errno }
+        if failedWith != 0 {
             unlink(tmp.path)
-            throw CocoaError(.fileWriteOutOfSpace, userInfo: [NSFilePathErrorKey: url.path,
-                                                             NSUnderlyingErrorKey: POSIXError(POSIXErrorCode(rawValue: savedErrno) ?? .EIO)])
+            throw failure(failedWith)
+        }
+        let dir = open(url.deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 {
+            fsync(dir)
+            close(dir)
         }
     }
 }

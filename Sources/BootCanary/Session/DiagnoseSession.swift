@@ -121,10 +121,15 @@ public enum RunFolder {
         return b
     }
 
-    /// A boot's transcript on disk: relative paths resolve against the run record's folder.
+    /// A boot's transcript on disk, inside the run record's folder. A record may come from
+    /// someone else (a ticket attachment): a path that leaves the folder (absolute, `..`)
+    /// would let it pull any readable file into a report, so it is refused.
     public static func transcriptURL(_ boot: DescribedBoot, recordFolder: URL) -> URL? {
-        guard let t = boot.transcript else { return nil }
-        return t.hasPrefix("/") ? URL(fileURLWithPath: t) : recordFolder.appendingPathComponent(t)
+        guard let t = boot.transcript, !t.hasPrefix("/") else { return nil }
+        let folder = recordFolder.standardizedFileURL.resolvingSymlinksInPath()
+        let url = folder.appendingPathComponent(t).standardizedFileURL.resolvingSymlinksInPath()
+        guard url.path.hasPrefix(folder.path + "/") else { return nil }
+        return url
     }
 }
 
