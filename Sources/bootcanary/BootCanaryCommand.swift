@@ -11,6 +11,7 @@ struct BootCanaryCommand: AsyncParsableCommand {
             HostCommand.self,
             BootCommand.self,
             DiagnoseCommand.self,
+            CanaryCommand.self,
             CleanupCommand.self,
             AnalyzeCommand.self,
             ReportCommand.self,

@@ -13,15 +13,27 @@ public enum JUnitReport {
     /// Console lines carried by a failure.
     static let lastLines = 20
 
-    public static func render(_ report: RunReport) -> String {
+    public static func render(_ report: RunReport) -> String { render([report]) }
+
+    /// Several runs (a fleet canary): one `<testsuite>` per host in one `<testsuites>`.
+    public static func render(_ reports: [RunReport]) -> String {
+        func failed(_ r: RunReport) -> Int { r.boots.filter { !$0.described.outcome.isSuccess && $0.described.outcome != .infraError }.count }
+        func errored(_ r: RunReport) -> Int { r.boots.filter { $0.described.outcome == .infraError }.count }
+        let tests = reports.map(\.boots.count).reduce(0, +)
+        let total = reports.map { max(0, $0.record.ended.timeIntervalSince($0.record.started)) }.reduce(0, +)
+        var o = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        o += "<testsuites name=\"bootcanary\" tests=\"\(tests)\" failures=\"\(reports.map(failed).reduce(0, +))\" errors=\"\(reports.map(errored).reduce(0, +))\" time=\"\(seconds(total))\">\n"
+        for report in reports { o += suite(report, failures: failed(report), errors: errored(report)) }
+        o += "</testsuites>\n"
+        return o
+    }
+
+    static func suite(_ report: RunReport, failures: Int, errors: Int) -> String {
         let r = report.record
         let d = r.diagnosis
-        let failures = report.boots.filter { !$0.described.outcome.isSuccess && $0.described.outcome != .infraError }.count
-        let errors = report.boots.filter { $0.described.outcome == .infraError }.count
         let total = max(0, r.ended.timeIntervalSince(r.started))
         let suite = "bootcanary.\(r.mode).\(r.host.hostname)"
-        var o = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        o += "<testsuites name=\"bootcanary\" tests=\"\(report.boots.count)\" failures=\"\(failures)\" errors=\"\(errors)\" time=\"\(seconds(total))\">\n"
+        var o = ""
         o += "  <testsuite name=\"\(XMLText.guest(suite, limit: 200))\" tests=\"\(report.boots.count)\" failures=\"\(failures)\" errors=\"\(errors)\" skipped=\"0\" "
         o += "time=\"\(seconds(total))\" timestamp=\"\(timestamp(r.started))\" hostname=\"\(XMLText.guest(r.host.hostname, limit: 200))\" id=\"\(XMLText.guest(r.runID, limit: 60))\">\n"
         o += "    <properties>\n"
@@ -66,7 +78,7 @@ public enum JUnitReport {
             o += "</\(element)>\n"
             o += "    </testcase>\n"
         }
-        o += "  </testsuite>\n</testsuites>\n"
+        o += "  </testsuite>\n"
         return o
     }
 

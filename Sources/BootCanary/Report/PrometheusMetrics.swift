@@ -10,17 +10,39 @@ import Foundation
 /// state sets (one series per value, 1 for the current one) so an alert can say
 /// `bootcanary_verdict{verdict="host_fault"} == 1` without regexes.
 public enum PrometheusMetrics {
-    public static func render(_ record: RunRecord) -> String {
-        let d = record.diagnosis
-        let host = record.host.hostname
+    public static func render(_ record: RunRecord) -> String { render([record]) }
+
+    /// Several runs in one file (a fleet canary): each family once, with every host's series.
+    /// A host's series carry its name and URI, so two URIs of one machine stay apart.
+    public static func render(_ records: [RunRecord]) -> String {
+        var order: [String] = []
+        var families: [String: (help: String, lines: [String])] = [:]
+        for record in records {
+            for (name, help, lines) in samples(record, labelURI: records.count > 1) {
+                if families[name] == nil { order.append(name); families[name] = (help, []) }
+                families[name]!.lines += lines
+            }
+        }
         var o = ""
+        for name in order {
+            guard let f = families[name], !f.lines.isEmpty else { continue }
+            o += "# HELP \(name) \(f.help)\n# TYPE \(name) gauge\n"
+            for line in f.lines { o += line + "\n" }
+        }
+        return o
+    }
+
+    /// One run's families, in output order, as exposition lines.
+    static func samples(_ record: RunRecord, labelURI: Bool) -> [(String, String, [String])] {
+        let d = record.diagnosis
+        let hostLabels: [(String, String)] = [("host", record.host.hostname)] + (labelURI ? [("host_uri", record.host.uri)] : [])
+        var out: [(String, String, [String])] = []
         func family(_ name: String, _ help: String, _ samples: [(labels: [(String, String)], value: Double)]) {
             guard !samples.isEmpty else { return }
-            o += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n"
-            for s in samples {
-                let labels = ([("host", host)] + s.labels).map { "\($0.0)=\"\(labelValue($0.1))\"" }.joined(separator: ",")
-                o += "\(name){\(labels)} \(number(s.value))\n"
-            }
+            out.append((name, help, samples.map { s in
+                let labels = (hostLabels + s.labels).map { "\($0.0)=\"\(labelValue($0.1))\"" }.joined(separator: ",")
+                return "\(name){\(labels)} \(number(s.value))"
+            }))
         }
 
         family("bootcanary_info", "The bootcanary version that made the run and the host it probed (always 1).",
@@ -73,7 +95,7 @@ public enum PrometheusMetrics {
         }
         family("bootcanary_boots", "Boots in the last run, by kind, host role and outcome.",
                counts.keys.sorted().compactMap { counts[$0].map { ($0.labels, Double($0.n)) } })
-        return o
+        return out
     }
 
     /// Label values: `\`, `"` and newline escaped (exposition format); made visible first so a

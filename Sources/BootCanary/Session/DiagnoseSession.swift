@@ -13,6 +13,10 @@ public struct DiagnoseSession: Sendable {
     public var parallel: Int?
     public var out: URL
     public var command: [String]
+    /// `diagnose` or `canary`, recorded in run.json.
+    public var mode = "diagnose"
+    /// No boot starts after this (a fleet's per-host time limit); boots under way finish.
+    public var deadline: Date?
 
     public init(suspect: Connection, control: Connection?, inputs: ProbeInputs, settings: BootSettings, maxRuns: Int,
                 parallel: Int?, out: URL, command: [String]) {
@@ -76,12 +80,17 @@ public struct DiagnoseSession: Sendable {
         }
 
         var diagnosis: Diagnosis?
-        while !Teardown.shared.isShuttingDown {
+        let deadline = self.deadline
+        @Sendable func pastDeadline() -> Bool { deadline.map { Date() >= $0 } ?? false }
+        while !Teardown.shared.isShuttingDown && !pastDeadline() {
             let round = schedule.nextRound(after: collected.observations.filter { $0.host == .suspect }, diagnosis: diagnosis)
             if round.isEmpty { break }
             let items = round.compactMap { pair in plans.first { $0.kind == pair.kind }.map { ProbeMatrix.Item(plan: $0, repetition: pair.repetition) } }
             _ = await matrix.run(items,
-                                 stopWhen: { _ in Correlator.diagnose(collected.observations, context: context).settled && collected.hasEveryKind(plans.map(\.kind)) },
+                                 stopWhen: { _ in
+                                     pastDeadline()
+                                         || Correlator.diagnose(collected.observations, context: context).settled && collected.hasEveryKind(plans.map(\.kind))
+                                 },
                                  onStart: { item, name in progress(.started(name: name, kind: item.plan.kind, repetition: item.repetition, host: .suspect)) },
                                  onBoot: { boot in
                                      collected.add(boot)
@@ -96,7 +105,7 @@ public struct DiagnoseSession: Sendable {
         if let task = controlTask { _ = await task.value }
         let final = Correlator.diagnose(collected.observations, context: context)
         let record = RunRecord(
-            runID: runID, mode: "diagnose", started: started, ended: Date(), command: command, host: facts,
+            runID: runID, mode: mode, started: started, ended: Date(), command: command, host: facts,
             controlHost: controlFacts,
             plan: .init(kinds: plans.map { .init(kind: $0.kind, summary: $0.summary, domainType: $0.domainType, guestType: $0.guestType.rawValue,
                                                  memoryMiB: $0.memoryMiB, vcpus: $0.vcpus) },
