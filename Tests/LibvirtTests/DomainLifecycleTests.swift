@@ -35,6 +35,17 @@ import Testing
         #expect(try dom.state().reasonName == "unpaused")
     }
 
+    /// The typed-parameter call reads the driver's "cpu_time"; once the domain is gone the
+    /// call fails with libvirt's error (the sampler then hears the domain stopped).
+    @Test func preciseCPUTimeIsReadFromTypedParameters() throws {
+        let conn = try Connection(uri: "test:///default")
+        let (dom, _) = try conn.createTransient(xml: TestDomainXML.named("cpustats"), startPaused: false)
+        let total = try #require(try dom.totalCPUTimeNanoseconds())
+        #expect(total > 0)
+        #expect(try dom.destroy())
+        #expect(throws: LibvirtError.self) { try dom.totalCPUTimeNanoseconds() }
+    }
+
     @Test func invalidXMLIsAnXMLError() throws {
         let conn = try Connection(uri: "test:///default")
         do {

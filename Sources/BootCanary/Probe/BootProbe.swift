@@ -2,56 +2,6 @@ import Foundation
 import Libvirt
 import Synchronization
 
-/// Settings of one boot that do not come from its domain spec.
-public struct BootSettings: Sendable {
-    /// Give up on the boot after this many seconds from resume.
-    public var timeout: Double
-    public var stall: StallPolicy
-    public var classifier: ClassifierOptions
-
-    public static let defaultTimeout = 600.0
-
-    public init(timeout: Double = BootSettings.defaultTimeout, stall: StallPolicy = StallPolicy(),
-                classifier: ClassifierOptions = ClassifierOptions()) {
-        self.timeout = timeout
-        self.stall = stall
-        self.classifier = classifier
-    }
-}
-
-/// What one probe boot produced.
-public struct ProbeBoot: Sendable {
-    public var kind: ProbeKind
-    public var run: Int
-    public var domainName: String
-    public var result: BootResult
-    public var transcript: URL?
-    /// Wall clock at create and at the end.
-    public var started: Date
-    public var ended: Date
-    /// Seconds the create call took (pygrub runs inside it on Xen).
-    public var createSeconds: Double?
-    /// Things worth telling a person about this boot (a fallback taken, a file restored).
-    public var notes: [String]
-    public var host: BootObservation.Host = .suspect
-    /// Whether the guest's disk was attached.
-    public var usesGuestDisk = false
-
-    public var described: DescribedBoot {
-        var d = DescribedBoot(result, kind: kind, run: run, transcript: transcript?.path, notes: notes)
-        d.host = host
-        d.domain = domainName
-        d.usesGuestDisk = usesGuestDisk
-        d.lastLines = result.lastLines
-        d.startedAt = started
-        d.endedAt = ended
-        return d
-    }
-
-    public var observation: BootObservation {
-        BootObservation(kind: kind, run: run, host: host, usesGuestDisk: usesGuestDisk, result: result)
-    }
-}
 
 /// Boots one domain spec and watches it to its end: create paused → attach console → resume
 /// → stream bytes into the classifier and the transcript → watchdog samples each second →
@@ -75,7 +25,14 @@ public struct BootProbe: Sendable {
         case lifecycle(LifecycleEvent)
         case sample(BootWatchdog.Sample)
         case sampleFailed(LibvirtError)
+        /// Wakes the loop when the settling after the success marker is over.
+        case tick
     }
+
+    /// How long to read on after the success marker: the marker can arrive before the rest
+    /// of its line (the prompt's trailing space in a later chunk), and the transcript should
+    /// hold the console as the guest printed it.
+    static let settleSeconds = 0.3
 
     /// Runs the boot. `onLine` sees every completed console line as it arrives (the CLI prints
     /// them live); it runs on the boot's task and must not block.
@@ -186,10 +143,10 @@ public struct BootProbe: Sendable {
         var ending: BootEnding?
         var endTime: ConsoleTime?
         var consoleHandle: ConsoleStream?
-        var samplerTask: Task<Void, Never>?
+        var sampler: DomainSampler?
 
         defer {
-            samplerTask?.cancel()
+            sampler?.stop()
             consoleHandle?.close()
             _ = try? domain.destroy()
             try? ledger?.recordRemoved(ledgerEntry)
@@ -217,28 +174,18 @@ public struct BootProbe: Sendable {
         }
 
         // Sample state and vCPU time once a second, off the boot loop (the calls block).
-        let vcpus = spec.vcpus
-        samplerTask = Task.detached {
-            while !Task.isCancelled {
-                do {
-                    let info = try domain.info()
-                    let s = BootWatchdog.Sample(
-                        seconds: seconds(HostClock.monotonicNanoseconds()),
-                        running: info.state == .running || info.state == .blocked,
-                        paused: info.state == .paused,
-                        cpuSeconds: Double(info.cpuTimeNanoseconds) / 1e9)
-                    feed.yield(.sample(s))
-                } catch let error as LibvirtError {
-                    feed.yield(.sampleFailed(error))
-                } catch {}
-                try? await Task.sleep(nanoseconds: 1_000_000_000)
+        sampler = DomainSampler(domain: domain, clock: clock) { look in
+            switch look {
+            case .success(let sample): feed.yield(.sample(sample))
+            case .failure(let error): feed.yield(.sampleFailed(error))
             }
         }
-        var watchdog = BootWatchdog(policy: settings.stall, vcpus: vcpus)
+        var watchdog = BootWatchdog(policy: settings.stall, vcpus: spec.vcpus)
         /// After the domain stopped, keep reading briefly: the console's last bytes (a panic
         /// trace) may arrive just after libvirt's event.
         var drainUntil: Double?
         var stopReason: DomainStopReason?
+        var settleUntil: Double?
 
         func write(_ lines: [ConsoleLine]) {
             guard !lines.isEmpty else { return }
@@ -271,6 +218,8 @@ public struct BootProbe: Sendable {
                     }
                 case .sample(let s):
                     watchdog.record(s)
+                case .tick:
+                    break
                 case .sampleFailed(let error):
                     if error.code == .noDomain || error.code == .operationInvalid {
                         // Gone: a transient domain that stopped. The event says why; give it a moment.
@@ -281,7 +230,17 @@ public struct BootProbe: Sendable {
                     }
                 }
                 // Decide, in order of authority: what the console proves, then libvirt, then the clock.
-                if let e = console.ending(at: t.seconds) { ending = e; break }
+                if let e = console.ending(at: t.seconds) {
+                    if case .successMarker = e, t.seconds < settleUntil ?? .infinity {
+                        if settleUntil == nil {
+                            settleUntil = t.seconds + Self.settleSeconds
+                            Task { try? await Task.sleep(nanoseconds: UInt64(Self.settleSeconds * 1e9)); feed.yield(.tick) }
+                        }
+                        continue
+                    }
+                    ending = e
+                    break
+                }
                 if let until = drainUntil, t.seconds >= until {
                     ending = stopReason.map { .domainStopped($0) } ?? .consoleClosed
                     break
@@ -306,7 +265,7 @@ public struct BootProbe: Sendable {
         write(console.finish())
         let finalEnding = ending ?? .timeout
         let result = console.judge(finalEnding, at: endTime)
-        samplerTask?.cancel()
+        sampler?.stop()
         consoleHandle?.close()
         _ = try? domain.destroy()
         files.restore(into: &notes)
@@ -352,69 +311,5 @@ extension BootProbe {
         try? file?.writer.writeEnd(ending, at: ConsoleTime(seconds: 0, wall: started))
         try? file?.writer.writeResult(boot.described)
         return boot
-    }
-}
-
-/// A transcript file being written: created with its header, appended to, closed.
-struct TranscriptFile {
-    let handle: FileHandle
-    let writer: TranscriptWriter
-
-    init(url: URL, metadata: TranscriptMetadata) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        guard FileManager.default.createFile(atPath: url.path, contents: nil),
-              let h = FileHandle(forWritingAtPath: url.path) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
-        }
-        handle = h
-        writer = TranscriptWriter(fileHandle: h)
-        try writer.writeHeader(metadata)
-    }
-
-    func close() { try? handle.close() }
-}
-
-/// The origin of one boot's console times: set when the guest is resumed.
-final class BootClock: Sendable {
-    private let origin = Mutex(HostClock.monotonicNanoseconds())
-    func markStart() { origin.withLock { $0 = HostClock.monotonicNanoseconds() } }
-    func seconds(_ mono: UInt64) -> Double { Double(Int64(bitPattern: mono &- origin.withLock { $0 })) / 1e9 }
-}
-
-/// The version reported in transcripts and run records.
-public enum BootCanaryVersion {
-    public static let current = "0.1.0"
-}
-
-/// libvirt's STOPPED/CRASHED details as the classifier's stop reasons.
-enum StopReasonMapping {
-    static func reason(_ event: LifecycleEvent) -> DomainStopReason {
-        if event.kind == .crashed { return .crashed }
-        switch event.detail {
-        case 0: return .shutdown   // VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN
-        case 1: return .destroyed  // VIR_DOMAIN_EVENT_STOPPED_DESTROYED
-        case 2: return .crashed    // VIR_DOMAIN_EVENT_STOPPED_CRASHED
-        default: return .other
-        }
-    }
-}
-
-/// Tells a guest the hypervisor refused (evidence about the guest or host) from a request the
-/// tool got wrong (nothing to judge).
-enum StartFailureKind {
-    static func ending(for error: LibvirtError, uri: String) -> BootEnding {
-        switch error.code {
-        case .xmlError, .xmlDetail, .configUnsupported, .invalidArg, .operationDenied, .noConnect, .rpc,
-             .authFailed, .authUnavailable, .noSupport, .argumentUnsupported:
-            return .infrastructureError("libvirt refused the test domain: \(error.message) (\(error.function))")
-        default:
-            if error.message.contains("Permission denied") {
-                return .infrastructureError("the hypervisor cannot read a file the test domain needs: \(error.message). libvirt's QEMU runs as an unprivileged user: put the file where it can be read (e.g. /var/lib/libvirt/boot) or make it readable")
-            }
-            if error.message.contains("Cannot access storage file") || error.message.contains("No such file or directory") {
-                return .infrastructureError("the host cannot find a file the test domain needs: \(error.message)")
-            }
-            return .startFailure(error.message)
-        }
     }
 }
