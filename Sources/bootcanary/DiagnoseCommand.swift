@@ -19,6 +19,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
     var control: String?
     @Option(help: ArgumentHelp("Folder for run.json, reports and transcripts.", valueName: "DIR"))
     var out: String
+    @Flag(name: .customLong("no-early-stop"), help: "Boot every kind --runs times even once the verdict is settled (for comparisons and benchmarks).")
+    var noEarlyStop = false
 
     mutating func validate() throws {
         if runs < 1 || runs > 20 { throw ValidationError("--runs must be between 1 and 20") }
@@ -49,8 +51,9 @@ struct DiagnoseCommand: AsyncParsableCommand {
                     throw Failure.unknown("--control: " + ConnectionAdvice.explain(error, uri: control))
                 }
             }
-            let session = DiagnoseSession(suspect: suspect, control: controlConnection, inputs: inputs, settings: probe.settings,
+            var session = DiagnoseSession(suspect: suspect, control: controlConnection, inputs: inputs, settings: probe.settings,
                                           maxRuns: runs, parallel: parallel, out: outURL, command: CommandLine.arguments)
+            session.earlyStop = !noEarlyStop
             let record = try await session.run { event in
                 switch event {
                 case .planned(let host, let plans, let width):

@@ -46,6 +46,9 @@ struct ProbeOptions: ParsableArguments {
     @Option(name: .customLong("frozen-after"), help: ArgumentHelp("Shorter silence that counts as a stall when the vCPUs make no progress.", valueName: "S"))
     var frozenAfter: Double = StallPolicy.defaultFrozenAfter
 
+    @Option(name: .customLong("no-output-timeout"), help: ArgumentHelp("Silence from the start, before the first byte, that counts as a stall (capped by --stall-timeout).", valueName: "S"))
+    var noOutputTimeout: Double = StallPolicy.defaultNoOutputTimeout
+
     @Option(help: ArgumentHelp("Success marker (default: a login prompt).", valueName: "REGEX"))
     var expect: String?
 
@@ -56,7 +59,9 @@ struct ProbeOptions: ParsableArguments {
         if memory < 32 { throw ValidationError("--memory \(memory) is too small for a Linux guest; use at least 64 (MiB)") }
         if vcpus < 1 || vcpus > 64 { throw ValidationError("--vcpus must be between 1 and 64") }
         if timeout <= 0 { throw ValidationError("--timeout must be positive") }
-        if stallTimeout <= 0 || frozenAfter <= 0 { throw ValidationError("--stall-timeout and --frozen-after must be positive") }
+        if stallTimeout <= 0 || frozenAfter <= 0 || noOutputTimeout <= 0 {
+            throw ValidationError("--stall-timeout, --frozen-after and --no-output-timeout must be positive")
+        }
         if frozenAfter > stallTimeout { throw ValidationError("--frozen-after (\(frozenAfter)) must not exceed --stall-timeout (\(stallTimeout))") }
         if kernel == nil && (initrd != nil || cmdline != nil) { throw ValidationError("--initrd and --cmdline need --kernel") }
         if let domainType, !["xen", "kvm", "qemu", "test"].contains(domainType) {
@@ -69,10 +74,16 @@ struct ProbeOptions: ParsableArguments {
         }
     }
 
+    var stallPolicy: StallPolicy {
+        var policy = StallPolicy(stallTimeout: stallTimeout, frozenAfter: frozenAfter)
+        policy.noOutputTimeout = noOutputTimeout
+        return policy
+    }
+
     var settings: BootSettings {
         BootSettings(
             timeout: timeout,
-            stall: StallPolicy(stallTimeout: stallTimeout, frozenAfter: frozenAfter),
+            stall: stallPolicy,
             classifier: ClassifierOptions(success: expect.map { .regex($0) } ?? .loginPrompt, graceSeconds: grace))
     }
 }

@@ -35,4 +35,9 @@ public struct DiagnosisSchedule: Sendable {
         }
         return round
     }
+
+    /// Every kind, every repetition, at once: the fixed matrix run without early stop.
+    public var fullMatrix: [(kind: ProbeKind, repetition: Int)] {
+        (1...maxRuns).flatMap { run in kinds.map { ($0, run) } }
+    }
 }

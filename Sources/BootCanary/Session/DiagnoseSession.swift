@@ -17,6 +17,9 @@ public struct DiagnoseSession: Sendable {
     public var mode = "diagnose"
     /// No boot starts after this (a fleet's per-host time limit); boots under way finish.
     public var deadline: Date?
+    /// Stop booting once the verdict cannot change. Off: every kind boots `maxRuns` times in
+    /// one round, whatever the boots say (the usual fixed-matrix practice, for comparisons).
+    public var earlyStop = true
 
     public init(suspect: Connection, control: Connection?, inputs: ProbeInputs, settings: BootSettings, maxRuns: Int,
                 parallel: Int?, out: URL, command: [String]) {
@@ -81,15 +84,18 @@ public struct DiagnoseSession: Sendable {
 
         var diagnosis: Diagnosis?
         let deadline = self.deadline
+        let earlyStop = self.earlyStop
         @Sendable func pastDeadline() -> Bool { deadline.map { Date() >= $0 } ?? false }
         while !Teardown.shared.isShuttingDown && !pastDeadline() {
-            let round = schedule.nextRound(after: collected.observations.filter { $0.host == .suspect }, diagnosis: diagnosis)
+            let round = earlyStop
+                ? schedule.nextRound(after: collected.observations.filter { $0.host == .suspect }, diagnosis: diagnosis)
+                : (diagnosis == nil ? schedule.fullMatrix : [])
             if round.isEmpty { break }
             let items = round.compactMap { pair in plans.first { $0.kind == pair.kind }.map { ProbeMatrix.Item(plan: $0, repetition: pair.repetition) } }
             _ = await matrix.run(items,
                                  stopWhen: { _ in
                                      pastDeadline()
-                                         || Correlator.diagnose(collected.observations, context: context).settled && collected.hasEveryKind(plans.map(\.kind))
+                                         || earlyStop && Correlator.diagnose(collected.observations, context: context).settled && collected.hasEveryKind(plans.map(\.kind))
                                  },
                                  onStart: { item, name in progress(.started(name: name, kind: item.plan.kind, repetition: item.repetition, host: .suspect)) },
                                  onBoot: { boot in
