@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Interrupts N `bootcanary diagnose` runs at random moments (SIGINT or SIGTERM, 1–40 s in:
+# Interrupts N `bootcanary diagnose` runs at random moments (SIGINT or SIGTERM, 1–15 s in:
 # while pygrub runs, an overlay is made, an installer kernel is fetched or uploaded, guests
 # boot) and counts what each left behind: probe domains, scratch folders (overlays, fetched
 # kernels), open ledgers, uploaded volumes, and whether the suspect image changed.
@@ -26,7 +26,7 @@ for i in $(seq 1 "$N"); do
               --installer "$LAB_TREE_URL")
     fi
     sig=INT; [ $((i % 2)) = 0 ] && sig=TERM
-    at=$((1 + RANDOM % 40))
+    at=$((1 + RANDOM % 15))
     out=$WORK/interrupt-$i
     rm -rf "$out"
     "$BC" diagnose -c "$uri" "${args[@]}" --runs 2 --no-early-stop --out "$out" >"$WORK/interrupt-$i.log" 2>&1 &

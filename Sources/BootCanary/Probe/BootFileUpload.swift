@@ -24,16 +24,26 @@ final class BootFileUpload: @unchecked Sendable {
     /// Uploads `file` as volume `name`; returns its path on the host.
     func put(_ file: URL, as name: String) throws -> String {
         let entry = Ledger.Entry(op: .volume, uri: connection.uri, name: name, pool: Self.poolName)
-        try ledger?.record(entry)
         let size = Int64((try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0)
-        // A volume left by an earlier, killed run of the same name is replaced.
-        _ = try? StorageVolume.delete(pool: Self.poolName, name: name, on: connection)
-        let volume = try pool.createVolume(named: name, capacity: size)
         let connection = self.connection
         let ledger = self.ledger
+        // Undo first, then the ledger line and the volume as one creation teardown waits for.
         let teardown = Teardown.shared.register("deleted volume \(Self.poolName)/\(name) on \(connection.uri)") {
             _ = try? StorageVolume.delete(pool: BootFileUpload.poolName, name: name, on: connection)
             try? ledger?.recordRemoved(entry)
+        }
+        let volume: StorageVolume
+        do {
+            volume = try Teardown.shared.creation {
+                try ledger?.record(entry)
+                // A volume left by an earlier, killed run of the same name is replaced.
+                _ = try? StorageVolume.delete(pool: Self.poolName, name: name, on: connection)
+                return try pool.createVolume(named: name, capacity: size)
+            }
+        } catch {
+            Teardown.shared.unregister(teardown)
+            try? ledger?.recordRemoved(entry)
+            throw error
         }
         lock.withLock { uploaded.append((name, entry, teardown)) }
         _ = try volume.upload(from: file)

@@ -111,22 +111,20 @@ public struct BootProbe: Sendable {
             Teardown.shared.unregister(teardown)
             Teardown.shared.unregister(restore)
         }
-        do {
-            try ledger?.record(ledgerEntry)
-        } catch {
-            return failed(.infrastructureError("\(error)"), transcript: transcript)
-        }
         let createStart = HostClock.monotonicNanoseconds()
         let domain: Domain
         let mode: Connection.StartMode
         do {
+            // The ledger line and the create as one creation: after a signal's teardown neither
+            // happens, and teardown waits for both when they are under way.
             (domain, mode) = try Teardown.shared.creation {
-                try connection.createTransient(xml: xml, startPaused: true, autoDestroy: true)
+                try ledger?.record(ledgerEntry)
+                return try connection.createTransient(xml: xml, startPaused: true, autoDestroy: true)
             }
         } catch let error as LibvirtError {
             try? ledger?.recordRemoved(ledgerEntry)
             files.restore(into: &notes)
-            let ending = StartFailureKind.ending(for: error, uri: connection.uri)
+            let ending = StartFailureKind.ending(for: error, uri: connection.uri, connectionAlive: connection.isAlive)
             let result = failed(ending, transcript: transcript)
             try? writer?.writeEnd(ending, at: nil)
             try? writer?.writeResult(result.described)

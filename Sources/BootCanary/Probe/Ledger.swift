@@ -68,7 +68,11 @@ public final class Ledger: @unchecked Sendable {
         data.append(0x0A)
         lock.lock()
         defer { lock.unlock() }
-        let fd = open(url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        // A removal never creates the file: once the run's ledger was closed, a late "removed"
+        // from a worker that finished after teardown must not bring back an empty ledger.
+        let create = entry.op == .removed ? 0 : O_CREAT
+        let fd = open(url.path, O_WRONLY | O_APPEND | O_CLOEXEC | create, 0o600)
+        if fd < 0 && entry.op == .removed && errno == ENOENT { return }
         guard fd >= 0 else { throw LedgerError.unwritable(url.path, String(cString: strerror(errno))) }
         defer { close(fd) }
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -92,8 +96,18 @@ public final class Ledger: @unchecked Sendable {
     }
 
     /// Removes the file once the run ended cleanly and nothing in it is outstanding.
+    /// Called once the run is over (normally or after a signal's teardown): removes any
+    /// scratch folder still on record — one a worker made or refilled after teardown had run
+    /// — then deletes the ledger if nothing is outstanding. Domains and volumes need their
+    /// connection; teardown waits for their creation, and `bootcanary cleanup` is the backstop.
     public func closeIfSettled() {
-        if let outstanding = try? Ledger.outstanding(in: url), outstanding.isEmpty {
+        guard let outstanding = try? Ledger.outstanding(in: url) else { return }
+        for entry in outstanding where entry.op == .scratch {
+            guard let path = entry.path, path.contains("bootcanary") else { continue }
+            try? FileManager.default.removeItem(atPath: path)
+            if !FileManager.default.fileExists(atPath: path) { try? recordRemoved(entry) }
+        }
+        if let remaining = try? Ledger.outstanding(in: url), remaining.isEmpty {
             try? FileManager.default.removeItem(at: url)
         }
     }

@@ -16,7 +16,16 @@ enum StopReasonMapping {
 /// Tells a guest the hypervisor refused (evidence about the guest or host) from a request the
 /// tool got wrong (nothing to judge).
 enum StartFailureKind {
-    static func ending(for error: LibvirtError, uri: String) -> BootEnding {
+    /// libvirt's RPC layer's words for a peer that is gone.
+    static let lostConnectionWords = ["End of file while reading data", "client socket is closed", "Cannot recv data",
+                                      "Cannot write data"]
+
+    static func ending(for error: LibvirtError, uri: String, connectionAlive: Bool = true) -> BootEnding {
+        // The daemon went away under the create call (dom0's libvirtd crashed in the Xen lab
+        // this way): nothing about the guest was learnt.
+        if !connectionAlive || Self.lostConnectionWords.contains(where: error.message.contains) {
+            return .infrastructureError("the connection to libvirt was lost while creating the test domain: \(error.message)")
+        }
         switch error.code {
         case .xmlError, .xmlDetail, .configUnsupported, .invalidArg, .operationDenied, .noConnect, .rpc,
              .authFailed, .authUnavailable, .noSupport, .argumentUnsupported:

@@ -48,8 +48,9 @@ public struct ProbeRunner: Sendable {
         let name = ProbeName.make(runID: runID, kind: plan.kind, repetition: repetition)
         let scratch = scratchRoot.appendingPathComponent(name)
         let scratchEntry = Ledger.Entry(op: .scratch, path: scratch.path)
-        try ledger?.record(scratchEntry)
         let ledger = self.ledger
+        // The undo is registered before the ledger line and the folder, and both are made as
+        // a creation teardown waits for: a signal at any point leaves neither behind.
         let undo = Teardown.shared.register("removed scratch folder \(scratch.path)") {
             try? FileManager.default.removeItem(at: scratch)
             try? ledger?.recordRemoved(scratchEntry)
@@ -59,7 +60,10 @@ public struct ProbeRunner: Sendable {
             Teardown.shared.unregister(undo)
             try? ledger?.recordRemoved(scratchEntry)
         }
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        try Teardown.shared.creation {
+            try ledger?.record(scratchEntry)
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        }
         chmod(scratch.path, 0o755)
 
         let label = DomainSpec.ProbeLabel(runID: runID, kind: plan.kind, repetition: repetition, pid: getpid())
