@@ -54,7 +54,7 @@ final class SickHostInjector {
     let process = Process()
     let log: URL
 
-    init(every: Int = 1, delay: String = "0.3:3.0") throws {
+    init(every: Int = 1, delay: String = "0.2:1.8") throws {
         log = FileManager.default.temporaryDirectory.appendingPathComponent("sick-host-\(UUID().uuidString).log")
         process.executableURL = CLI.repository.appendingPathComponent("lab/faults/sick-host")
         process.arguments = ["--every", String(every), "--delay", delay, "--log", log.path]
