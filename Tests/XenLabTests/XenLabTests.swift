@@ -59,9 +59,10 @@ struct XenLabTests {
         if case .startFailure(let message) = boot.ending { #expect(message.contains("libxenlight failed to create new domain")) }
     }
 
+    /// The run directory is kept under the system temporary directory: when a verdict is wrong
+    /// in CI, its transcripts are the only evidence of which boot failed and where.
     func diagnose(image: String, label: String) throws -> RunRecord {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("xen-\(label)-\(UUID().uuidString.prefix(6))")
-        defer { try? FileManager.default.removeItem(at: out) }
         let r = try BootcanaryCLI.run(["diagnose", "-c", try lab.uri, "--image", image,
                                        "--kernel", try lab.value("XEN_LAB_KERNEL"), "--initrd", try lab.value("XEN_LAB_INITRD"),
                                        "--cmdline", "root=LABEL=canaryroot ro", "--installer", try lab.value("LAB_TREE_URL"),
@@ -73,7 +74,7 @@ struct XenLabTests {
 
     @Test func healthyXenHost() throws {
         let record = try diagnose(image: try lab.value("XEN_LAB_IMAGE"), label: "healthy")
-        #expect(record.diagnosis.verdict == .healthy, "\(record.diagnosis.summary)")
+        #expect(record.diagnosis.verdict == .healthy, "\(record.diagnosis.summary)\n\(Self.describe(record))")
         #expect(record.host.hypervisor == "Xen")
     }
 
@@ -81,7 +82,7 @@ struct XenLabTests {
     func corruptImageOnXen(_ which: String) throws {
         let record = try diagnose(image: try lab.value(which), label: which.lowercased())
         let d = record.diagnosis
-        #expect(d.verdict == .guestKernelFault || d.verdict == .imageFault, "\(d.summary)")
+        #expect(d.verdict == .guestKernelFault || d.verdict == .imageFault, "\(d.summary)\n\(Self.describe(record))")
         #expect(d.action != .rebootHost)
         #expect(record.boots.filter { $0.kind != .pygrub }.allSatisfy { $0.outcome == .booted })
     }
@@ -97,8 +98,19 @@ struct XenLabTests {
             throw error
         }
         let log = try lab.script("sick-hypervisor", ["stop"])
-        #expect(record.diagnosis.verdict == .hostFault, "\(record.diagnosis.summary)\n\(log)")
+        #expect(record.diagnosis.verdict == .hostFault, "\(record.diagnosis.summary)\n\(Self.describe(record))\n\(log)")
         #expect(record.diagnosis.action == .rebootHost)
         #expect(record.boots.contains { $0.vcpu == .frozen })
+    }
+
+    /// One line per boot and the last console lines of each that did not boot, for failure messages.
+    static func describe(_ record: RunRecord) -> String {
+        record.boots.map { b in
+            var line = "\(b.kind?.rawValue ?? "?") run \(b.run ?? 0): \(b.outcome.rawValue) at \(b.lastMilestone.rawValue)"
+                + " after \(b.secondsToOutcome.map { String(format: "%.1f s", $0) } ?? "?"), vcpu \(b.vcpu?.rawValue ?? "-")"
+                + ", \(b.bytes) bytes, \(b.transcript ?? b.file ?? "no transcript")"
+            if b.outcome != .booted { line += "\n    " + (b.lastLines ?? [b.lastLine ?? ""]).suffix(8).joined(separator: "\n    ") }
+            return line
+        }.joined(separator: "\n")
     }
 }

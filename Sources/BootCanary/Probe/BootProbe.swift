@@ -111,15 +111,21 @@ public struct BootProbe: Sendable {
             Teardown.shared.unregister(teardown)
             Teardown.shared.unregister(restore)
         }
-        let createStart = HostClock.monotonicNanoseconds()
+        // Set once the gate lets this create through: the time queued behind another is not the create's.
+        var createStart = HostClock.monotonicNanoseconds()
         let domain: Domain
         let mode: Connection.StartMode
         do {
             // The ledger line and the create as one creation: after a signal's teardown neither
             // happens, and teardown waits for both when they are under way.
-            (domain, mode) = try Teardown.shared.creation {
-                try ledger?.record(ledgerEntry)
-                return try connection.createTransient(xml: xml, startPaused: true, autoDestroy: true)
+            // The gate is outside the creation: a create queued behind another must not count as
+            // under way, so a signal's teardown does not wait for it and it never starts after.
+            (domain, mode) = try CreateGate.shared.serialized(uri: connection.uri) {
+                try Teardown.shared.creation {
+                    createStart = HostClock.monotonicNanoseconds()
+                    try ledger?.record(ledgerEntry)
+                    return try connection.createTransient(xml: xml, startPaused: true, autoDestroy: true)
+                }
             }
         } catch let error as LibvirtError {
             try? ledger?.recordRemoved(ledgerEntry)
