@@ -17,6 +17,7 @@ struct BootCommand: AsyncParsableCommand {
 
     func run() async throws {
         SignalTrap.install()
+        defer { SignalTrap.yieldToTeardown() }
         var status: Int32 = 0
         try await reportingFailures {
             let connection = try connect.open()

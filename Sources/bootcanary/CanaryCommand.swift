@@ -30,6 +30,7 @@ struct CanaryCommand: AsyncParsableCommand {
 
     func run() async throws {
         SignalTrap.install()
+        defer { SignalTrap.yieldToTeardown() }
         var status: Int32 = ExitStatus.unknown.rawValue
         try await reportingFailures {
             var profile = try loadProfile()

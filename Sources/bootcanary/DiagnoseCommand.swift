@@ -30,6 +30,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
 
     func run() async throws {
         SignalTrap.install()
+        defer { SignalTrap.yieldToTeardown() }
         var status: Int32 = 0
         try await reportingFailures {
             let inputs = probe.planInputs

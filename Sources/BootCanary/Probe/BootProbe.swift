@@ -103,9 +103,13 @@ public struct BootProbe: Sendable {
             var ignored: [String] = []
             files.restore(into: &ignored)
         }
-        let teardown = Teardown.shared.register("destroyed domain \(name) on \(connection.uri)") {
-            if let dom = try? connection.domain(named: name) { _ = try? dom.destroy() }
+        let teardown = Teardown.shared.register("destroyed domain \(name) on \(connection.uri)",
+                                                unconfirmed: "could not confirm domain \(name) is gone from \(connection.uri)"
+                                                    + " (libvirtd not answering?): run `bootcanary cleanup -c \(connection.uri)` once it answers") {
+            // Unconfirmed: the ledger line stays for `bootcanary cleanup`.
+            guard DomainRemoval.destroyConfirmingGone(name: name, on: connection) else { return false }
             try? ledger?.recordRemoved(ledgerEntry)
+            return true
         }
         defer {
             Teardown.shared.unregister(teardown)
@@ -128,9 +132,15 @@ public struct BootProbe: Sendable {
                 }
             }
         } catch let error as LibvirtError {
-            try? ledger?.recordRemoved(ledgerEntry)
+            // A create that failed on a live connection made nothing; one cut off by a lost
+            // daemon may have finished on the host, so its ledger line stays.
+            var ending = StartFailureKind.ending(for: error, uri: connection.uri, connectionAlive: connection.isAlive)
+            if DomainRemoval.destroyConfirmingGone(name: name, on: connection) {
+                try? ledger?.recordRemoved(ledgerEntry)
+            } else if case .infrastructureError(let message) = ending {
+                ending = .infrastructureError(message + DomainRemoval.mayRemainAdvice(name: name, uri: connection.uri))
+            }
             files.restore(into: &notes)
-            let ending = StartFailureKind.ending(for: error, uri: connection.uri, connectionAlive: connection.isAlive)
             let result = failed(ending, transcript: transcript)
             try? writer?.writeEnd(ending, at: nil)
             try? writer?.writeResult(result.described)
@@ -152,8 +162,7 @@ public struct BootProbe: Sendable {
         defer {
             sampler?.stop()
             consoleHandle?.close()
-            _ = try? domain.destroy()
-            try? ledger?.recordRemoved(ledgerEntry)
+            if DomainRemoval.destroyConfirmingGone(domain) { try? ledger?.recordRemoved(ledgerEntry) }
         }
 
         // Console on the paused domain, then resume: no early byte lost.

@@ -9,7 +9,8 @@ public final class Teardown: Sendable {
     public static let shared = Teardown()
 
     private struct State {
-        var actions: [Int: (label: String, run: @Sendable () -> Void)] = [:]
+        /// `run` says whether the undo is confirmed; `unconfirmed` is reported when it is not.
+        var actions: [Int: (label: String, unconfirmed: String, run: @Sendable () -> Bool)] = [:]
         var nextID = 0
         var finally: [@Sendable () -> Void] = []
         var creationsUnderWay = 0
@@ -29,9 +30,16 @@ public final class Teardown: Sendable {
     /// Registers an idempotent undo action; run it yourself on the normal path and then
     /// `unregister`.
     public func register(_ label: String, _ action: @escaping @Sendable () -> Void) -> Handle {
+        register(label, unconfirmed: label) { action(); return true }
+    }
+
+    /// Registers an undo that may not be confirmed (a destroy against a daemon that stopped
+    /// answering): when `action` returns false, teardown reports `unconfirmed` instead of
+    /// claiming `label`.
+    public func register(_ label: String, unconfirmed: String, _ action: @escaping @Sendable () -> Bool) -> Handle {
         state.withLock { s in
             s.nextID += 1
-            s.actions[s.nextID] = (label, action)
+            s.actions[s.nextID] = (label, unconfirmed, action)
             return Handle(id: s.nextID)
         }
     }
@@ -67,13 +75,13 @@ public final class Teardown: Sendable {
         while state.withLock({ $0.creationsUnderWay }) > 0 && Date() < deadline {
             usleep(20_000)
         }
-        let actions = state.withLock { s -> [(label: String, run: @Sendable () -> Void)] in
+        let actions = state.withLock { s -> [(label: String, unconfirmed: String, run: @Sendable () -> Bool)] in
             defer { s.actions.removeAll() }
             return s.actions.sorted { $0.key > $1.key }.map(\.value)
         }
-        for action in actions { action.run() }
+        let reports = actions.map { $0.run() ? $0.label : $0.unconfirmed }
         for action in state.withLock({ $0.finally }) { action() }
-        return actions.map(\.label)
+        return reports
     }
 
     /// For tests: forget shutdown state.
