@@ -62,6 +62,20 @@ struct XenLabTests {
     /// The run directory is kept under the system temporary directory: when a verdict is wrong
     /// in CI, its transcripts are the only evidence of which boot failed and where.
     func diagnose(image: String, label: String) throws -> RunRecord {
+        let record = try diagnoseOnce(image: image, label: label)
+        // dom0's libvirtd 9.0 dies under nested emulation (general protection faults in libc and
+        // in glib, 3 times in a day, once with a single create while the sick-hypervisor watcher
+        // ran `xl` behind it). That crash is the lab's, not what these tests judge: restart the
+        // daemon and run the diagnosis once more, saying so. A second loss fails the test.
+        guard record.diagnosis.verdict == .inconclusive,
+              record.boots.contains(where: { if case .infrastructureError(let m) = $0.ending { m.contains("connection to libvirt was lost") } else { false } })
+        else { return record }
+        print("XenLabTests: dom0's libvirtd was lost during \(label) (\(record.diagnosis.summary)); restarting it and running once more")
+        _ = try lab.script("dom0-exec", ["sh", "-c", "pgrep -x libvirtd >/dev/null || libvirtd -d -l; sleep 3"])
+        return try diagnoseOnce(image: image, label: label + "-again")
+    }
+
+    func diagnoseOnce(image: String, label: String) throws -> RunRecord {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("xen-\(label)-\(UUID().uuidString.prefix(6))")
         let r = try BootcanaryCLI.run(["diagnose", "-c", try lab.uri, "--image", image,
                                        "--kernel", try lab.value("XEN_LAB_KERNEL"), "--initrd", try lab.value("XEN_LAB_INITRD"),
