@@ -44,6 +44,15 @@ public final class Connection: @unchecked Sendable {
 
     // MARK: Liveness
 
+    /// Opens a connection with keepalive on (5 s, 3 missed): every connection bootcanary
+    /// holds — the suspect, `--control`, each canary profile or fleet host — notices a dead or
+    /// wedged daemon within about 20 s instead of blocking until TCP gives up.
+    public static func withKeepAlive(uri: String?, readOnly: Bool = false) throws(LibvirtError) -> Connection {
+        let connection = try Connection(uri: uri, readOnly: readOnly)
+        _ = try? connection.setKeepAlive(interval: 5, count: 3)
+        return connection
+    }
+
     /// Asks the daemon to exchange keepalives so a dead peer is noticed within about
     /// `interval * (count + 1)` seconds. Returns false where the driver has no keepalive
     /// (in-process drivers such as `test:///`, or a peer that does not support it): that is

@@ -31,7 +31,8 @@ struct BootCommand: AsyncParsableCommand {
             if !quiet {
                 out.write(Data("bootcanary: \(plan.kind.rawValue) probe on \(connection.uri) (\(plan.summary))\n".utf8))
             }
-            let boot = try await ProbeRunner(connection: connection, ledger: ledger, settings: probe.settings)
+            let boot = try await ProbeRunner(connection: connection, ledger: ledger, settings: probe.settings,
+                                                 hostAccess: connect.hostAccess(for: connection))
                 .boot(plan, runID: runID, repetition: 1,
                       transcript: transcript.map { URL(fileURLWithPath: $0) }) { line, time in
                     guard !quiet else { return }

@@ -76,7 +76,7 @@ struct CanaryCommand: AsyncParsableCommand {
     func runOne(profile: CanaryProfile, out: URL) async throws -> Int32 {
         let connection: Connection
         if connect.uri == nil, let uri = profile.connect {
-            do { connection = try Connection(uri: uri) } catch { throw Failure.unknown(ConnectionAdvice.explain(error, uri: uri)) }
+            do { connection = try Connection.withKeepAlive(uri: uri) } catch { throw Failure.unknown(ConnectionAdvice.explain(error, uri: uri)) }
         } else {
             connection = try connect.open()
         }

@@ -9,15 +9,20 @@ struct ConnectOptions: ParsableArguments {
     @Option(name: [.customShort("c"), .customLong("connect")], help: ArgumentHelp("libvirt connection URI (default: $LIBVIRT_DEFAULT_URI, then libvirt's default).", valueName: "URI"))
     var uri: String?
 
+    @Option(name: .customLong("host-exec"), help: ArgumentHelp("A command that runs a command on the host (its words follow CMD), to read the hypervisor's own logs and reach xl; default: local for a local URI, ssh for a +ssh URI.", valueName: "CMD"))
+    var hostExec: String?
+
+    /// How to run the host's own tools for this connection.
+    func hostAccess(for connection: Connection) -> HostAccess? {
+        HostAccess.forConnection(uri: connection.uri, hostExec: hostExec)
+    }
+
     /// The URI that will be used, for messages.
     var effectiveURI: String? { uri ?? ProcessInfo.processInfo.environment["LIBVIRT_DEFAULT_URI"] }
 
     func open(readOnly: Bool = false) throws -> Connection {
         do {
-            let connection = try Connection(uri: uri, readOnly: readOnly)
-            // Notice a lost daemon within seconds rather than at the next call's timeout.
-            _ = try? connection.setKeepAlive(interval: 5, count: 3)
-            return connection
+            return try Connection.withKeepAlive(uri: uri, readOnly: readOnly)
         } catch {
             throw Failure.unknown(ConnectionAdvice.explain(error, uri: effectiveURI))
         }

@@ -42,19 +42,21 @@ struct DiagnoseCommand: AsyncParsableCommand {
             let suspect = try connect.open()
             // Disk paths are the host's: they can be checked here only when the host is this machine.
             if ConnectionURI(suspect.uri).isLocal {
-                for path in [inputs.image, inputs.master].compactMap({ $0 }) {
-                    do { _ = try DiskImage.inspect(path) } catch { throw Failure.usage("\(error)") }
+                for (path, format) in [(inputs.image, inputs.imageFormat), (inputs.master, inputs.masterFormat)] {
+                    guard let path else { continue }
+                    do { _ = try DiskImage.inspect(path, declared: format) } catch { throw Failure.usage("\(error)") }
                 }
             }
             var controlConnection: Connection?
             if let control {
-                do { controlConnection = try Connection(uri: control) } catch let error as LibvirtError {
+                do { controlConnection = try Connection.withKeepAlive(uri: control) } catch let error as LibvirtError {
                     throw Failure.unknown("--control: " + ConnectionAdvice.explain(error, uri: control))
                 }
             }
             var session = DiagnoseSession(suspect: suspect, control: controlConnection, inputs: inputs, settings: probe.settings,
                                           maxRuns: runs, parallel: parallel, out: outURL, command: CommandLine.arguments)
             session.earlyStop = !noEarlyStop
+            session.hostAccess = connect.hostAccess(for: suspect)
             let record = try await session.run { event in
                 switch event {
                 case .planned(let host, let plans, let width):

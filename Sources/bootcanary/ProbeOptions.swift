@@ -7,6 +7,12 @@ struct ProbeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The suspect guest's disk (never written).", valueName: "DISK"))
     var image: String?
 
+    @Option(name: .customLong("image-format"), help: ArgumentHelp("The format of --image/--pygrub as the guest's definition declares it (default raw; never guessed from the disk's bytes).", valueName: "raw|qcow2"))
+    var imageFormat: DiskFormat?
+
+    @Option(name: .customLong("master-format"), help: ArgumentHelp("The format of --master (default raw).", valueName: "raw|qcow2"))
+    var masterFormat: DiskFormat?
+
     @Option(help: ArgumentHelp("Boot DISK's own kernel, found by its bootloader config (boot only).", valueName: "DISK"))
     var pygrub: String?
 
@@ -89,10 +95,12 @@ struct ProbeOptions: ParsableArguments {
 }
 
 extension DomainSpec.GuestType: ExpressibleByArgument {}
+extension DiskFormat: ExpressibleByArgument {}
 
 extension ProbeOptions {
     var planInputs: ProbeInputs {
         ProbeInputs(image: image, pygrub: pygrub, kernel: kernel, initrd: initrd, cmdline: cmdline, installer: installer,
-                    master: master, domainType: domainType, guestType: guestType, memoryMiB: memory, vcpus: vcpus)
+                    master: master, domainType: domainType, guestType: guestType, memoryMiB: memory, vcpus: vcpus,
+                    imageFormat: imageFormat, masterFormat: masterFormat)
     }
 }

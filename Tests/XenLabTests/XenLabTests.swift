@@ -24,7 +24,7 @@ struct XenLabTests {
     @Test(arguments: ["kernel", "pygrub", "installer"])
     func eachProbeKindBootsToLogin(_ kind: String) throws {
         let uri = try lab.uri
-        var args = ["boot", "-c", uri, "--json", "--quiet"]
+        var args = ["boot", "-c", uri, "--json", "--quiet", "--host-exec", try lab.value("XEN_LAB_DOM0_EXEC")]
         switch kind {
         case "kernel":
             args += ["--kernel", try lab.value("XEN_LAB_KERNEL"), "--initrd", try lab.value("XEN_LAB_INITRD"),
@@ -50,13 +50,26 @@ struct XenLabTests {
         }
     }
 
-    /// libxl's refusal of a corrupt kernel is a start failure naming libxenlight, not a crash.
+    /// libxl's refusal of a corrupt kernel is a start failure once libxl's own log, read through
+    /// the host access, shows it rejected the kernel pygrub took from the image.
     @Test func corruptKernelIsRefusedByLibxl() throws {
-        let r = try BootcanaryCLI.run(["boot", "-c", try lab.uri, "--json", "--quiet", "--pygrub", try lab.value("XEN_LAB_IMAGE_CORRUPT_KERNEL")])
+        let r = try BootcanaryCLI.run(["boot", "-c", try lab.uri, "--json", "--quiet", "--host-exec", try lab.value("XEN_LAB_DOM0_EXEC"),
+                                       "--pygrub", try lab.value("XEN_LAB_IMAGE_CORRUPT_KERNEL")])
         let boot = try JSONFormat.decoder().decode(DescribedBoot.self, from: Data(r.out.utf8))
         #expect(r.status == 2)
-        #expect(boot.outcome == .startFailure)
-        if case .startFailure(let message) = boot.ending { #expect(message.contains("libxenlight failed to create new domain")) }
+        #expect(boot.outcome == .startFailure, "\(boot.ending)")
+        guard case .startFailure(let message) = boot.ending else { return }
+        #expect(message.contains("libxenlight failed to create new domain"))
+        #expect(message.contains("libxl-driver.log"), "libxl's own words are quoted")
+    }
+
+    /// Without a way to read libxl's log, the same refusal proves nothing about the image.
+    @Test func corruptKernelWithoutHostAccessIsNotBlamed() throws {
+        let r = try BootcanaryCLI.run(["boot", "-c", try lab.uri, "--json", "--quiet", "--pygrub", try lab.value("XEN_LAB_IMAGE_CORRUPT_KERNEL")])
+        let boot = try JSONFormat.decoder().decode(DescribedBoot.self, from: Data(r.out.utf8))
+        #expect(r.status == 3)
+        #expect(boot.outcome == .infraError)
+        if case .infrastructureError(let message) = boot.ending { #expect(message.contains("--host-exec")) }
     }
 
     /// The run directory is kept under the system temporary directory: when a verdict is wrong
@@ -77,7 +90,7 @@ struct XenLabTests {
 
     func diagnoseOnce(image: String, label: String) throws -> RunRecord {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("xen-\(label)-\(UUID().uuidString.prefix(6))")
-        let r = try BootcanaryCLI.run(["diagnose", "-c", try lab.uri, "--image", image,
+        let r = try BootcanaryCLI.run(["diagnose", "-c", try lab.uri, "--host-exec", try lab.value("XEN_LAB_DOM0_EXEC"), "--image", image,
                                        "--kernel", try lab.value("XEN_LAB_KERNEL"), "--initrd", try lab.value("XEN_LAB_INITRD"),
                                        "--cmdline", "root=LABEL=canaryroot ro", "--installer", try lab.value("LAB_TREE_URL"),
                                        "--runs", "1", "--out", out.path])

@@ -1,26 +1,23 @@
 import Foundation
+import Synchronization
 
-/// The host files a test domain uses (kernel, initrd, disks), checked before the boot and
-/// put back after it.
+/// The host files a test domain uses (kernel, initrd, disks and the images below overlays),
+/// checked before the boot and put back after it.
 ///
 /// On a local connection bootcanary can say exactly which file is missing or unreadable
 /// before libvirt does. And libvirt's QEMU driver changes the owner of every file it hands to
-/// QEMU (DAC relabelling); it restores the owner only where it can remember it in extended
-/// attributes, which some filesystems (overlayfs in the lab) refuse — seen: the lab's disk
-/// image left owned by libvirt-qemu. The suspect image must come back exactly as it was, so
-/// owner and mode are recorded here and restored after the domain is gone.
-struct AttachedFiles {
-    struct Original {
-        var path: String
-        var uid: uid_t
-        var gid: gid_t
-        var mode: mode_t
-    }
-
+/// QEMU (DAC relabelling) unless told not to; bootcanary tells it not to wherever QEMU can read
+/// the file anyway (`relabel='no'`), and otherwise puts owner and mode back. libvirt restores
+/// owners only where it can remember them in extended attributes, which some filesystems
+/// (overlayfs in the lab) refuse — seen: the lab's disk image left owned by libvirt-qemu.
+final class AttachedFiles: Sendable {
     let paths: [String]
+    private let released = Atomic<Bool>(false)
+    let watched: [String]
     let local: Bool
-    private var originals: [Original] = []
 
+    /// Takes hold of the files' current owner and mode (`OwnershipKeeper`). `release` lets go
+    /// once, however many exit paths call it.
     init(spec: DomainSpec, also extra: [String] = [], local: Bool) {
         var paths: [String] = []
         if case .direct(let kernel, let initrd, _) = spec.boot {
@@ -29,13 +26,12 @@ struct AttachedFiles {
         }
         paths += spec.disks.map(\.path)
         self.paths = paths
-        let watched = paths + extra.filter { !paths.contains($0) }
+        let backing = spec.disks.flatMap { $0.backing.map(\.path) }
+        var watched: [String] = []
+        for p in paths + backing + extra where !watched.contains(p) { watched.append(p) }
+        self.watched = watched
         self.local = local
-        guard local else { return }
-        for path in watched {
-            var st = stat()
-            if stat(path, &st) == 0 { originals.append(Original(path: path, uid: st.st_uid, gid: st.st_gid, mode: st.st_mode & 0o7777)) }
-        }
+        if local { OwnershipKeeper.shared.hold(watched) }
     }
 
     /// A sentence naming the first file that cannot be used, or nil.
@@ -54,17 +50,64 @@ struct AttachedFiles {
         return nil
     }
 
-    /// Puts back owner and mode of every file that libvirt changed.
-    func restore(into notes: inout [String]) {
-        for o in originals {
-            var st = stat()
-            guard stat(o.path, &st) == 0 else { continue }
-            if st.st_uid != o.uid || st.st_gid != o.gid {
-                if chown(o.path, o.uid, o.gid) == 0 {
-                    notes.append("restored the owner of \(o.path), which libvirt had changed")
-                }
+    /// Lets go of the files; the last boot to let go of a file puts back the owner and mode it
+    /// had before the first boot took hold of it.
+    func release(into notes: inout [String]) {
+        guard local, !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        notes += OwnershipKeeper.shared.release(watched)
+    }
+}
+
+/// Owner and mode of input files as they were before any boot of this process used them.
+///
+/// Why process-wide: boots run in parallel over the same image. When each boot recorded the
+/// owner at its own start, a boot that started after a parallel boot's relabel recorded
+/// `libvirt-qemu` as the original and "restored" that (seen: three suspect images left owned
+/// by libvirt-qemu after ordinary diagnose runs). Now the first holder records, every holder
+/// counts, and only the last one out restores.
+final class OwnershipKeeper: Sendable {
+    static let shared = OwnershipKeeper()
+
+    struct Original {
+        var uid: uid_t
+        var gid: gid_t
+        var mode: mode_t
+        var holders: Int
+    }
+
+    private let originals = Mutex<[String: Original]>([:])
+
+    func hold(_ paths: [String]) {
+        originals.withLock { table in
+            for path in paths {
+                if table[path] != nil { table[path]!.holders += 1; continue }
+                var st = stat()
+                guard stat(path, &st) == 0 else { continue }
+                table[path] = Original(uid: st.st_uid, gid: st.st_gid, mode: st.st_mode & 0o7777, holders: 1)
             }
-            if st.st_mode & 0o7777 != o.mode { _ = chmod(o.path, o.mode) }
         }
     }
+
+    /// Returns notes for files whose owner or mode had to be put back.
+    func release(_ paths: [String]) -> [String] {
+        originals.withLock { table in
+            var notes: [String] = []
+            for path in paths {
+                guard var o = table[path] else { continue }
+                o.holders -= 1
+                if o.holders > 0 { table[path] = o; continue }
+                table[path] = nil
+                var st = stat()
+                guard stat(path, &st) == 0 else { continue }
+                if st.st_uid != o.uid || st.st_gid != o.gid, chown(path, o.uid, o.gid) == 0 {
+                    notes.append("restored the owner of \(path), which libvirt had changed")
+                }
+                if st.st_mode & 0o7777 != o.mode { _ = chmod(path, o.mode) }
+            }
+            return notes
+        }
+    }
+
+    /// Files currently held, for tests.
+    var heldPaths: [String] { originals.withLock { Array($0.keys) } }
 }

@@ -11,11 +11,14 @@ public struct BootProbe: Sendable {
     public var connection: Connection
     public var ledger: Ledger?
     public var settings: BootSettings
+    /// How to read the host's own logs when the hypervisor refuses a domain (nil: not at all).
+    public var hostAccess: HostAccess?
 
-    public init(connection: Connection, ledger: Ledger?, settings: BootSettings) {
+    public init(connection: Connection, ledger: Ledger?, settings: BootSettings, hostAccess: HostAccess? = nil) {
         self.connection = connection
         self.ledger = ledger
         self.settings = settings
+        self.hostAccess = hostAccess
     }
 
     /// Signals the boot loop waits on, from the console callback, libvirt's events and the
@@ -72,6 +75,8 @@ public struct BootProbe: Sendable {
         // Files the domain uses must exist where the daemon runs; on a local connection we can
         // check first and say which one is missing, rather than relay libvirt's wording.
         let files = AttachedFiles(spec: spec, also: protectedPaths, local: ConnectionURI(connection.uri).isLocal)
+        // Every exit lets go of the files (once); the paths below let go earlier, after the destroy.
+        defer { var late: [String] = []; files.release(into: &late) }
         if let problem = files.problem() {
             let result = failed(.infrastructureError(problem), transcript: transcript)
             try? writer?.writeEnd(result.result.ending, at: nil)
@@ -101,7 +106,7 @@ public struct BootProbe: Sendable {
         // signal, teardown runs newest first, so the destroy comes before it).
         let restore = Teardown.shared.register("restored owner and mode of the files of \(name)") {
             var ignored: [String] = []
-            files.restore(into: &ignored)
+            files.release(into: &ignored)
         }
         let teardown = Teardown.shared.register("destroyed domain \(name) on \(connection.uri)",
                                                 unconfirmed: "could not confirm domain \(name) is gone from \(connection.uri)"
@@ -117,6 +122,9 @@ public struct BootProbe: Sendable {
         }
         // Set once the gate lets this create through: the time queued behind another is not the create's.
         var createStart = HostClock.monotonicNanoseconds()
+        // Where the hypervisor's toolstack says why it refused (libxl's log on Xen).
+        let hypervisorLog = HypervisorLog.forConnection(uri: connection.uri, access: hostAccess)
+        var logMark: Int?
         let domain: Domain
         let mode: Connection.StartMode
         do {
@@ -125,7 +133,8 @@ public struct BootProbe: Sendable {
             // The gate is outside the creation: a create queued behind another must not count as
             // under way, so a signal's teardown does not wait for it and it never starts after.
             (domain, mode) = try CreateGate.shared.serialized(uri: connection.uri) {
-                try Teardown.shared.creation {
+                logMark = hypervisorLog?.mark()
+                return try Teardown.shared.creation {
                     createStart = HostClock.monotonicNanoseconds()
                     try ledger?.record(ledgerEntry)
                     return try connection.createTransient(xml: xml, startPaused: true, autoDestroy: true)
@@ -134,13 +143,15 @@ public struct BootProbe: Sendable {
         } catch let error as LibvirtError {
             // A create that failed on a live connection made nothing; one cut off by a lost
             // daemon may have finished on the host, so its ledger line stays.
-            var ending = StartFailureKind.ending(for: error, uri: connection.uri, connectionAlive: connection.isAlive)
+            let excerpt = logMark.flatMap { hypervisorLog?.excerpt(since: $0) }
+            var ending = StartFailureKind.ending(for: error, uri: connection.uri, connectionAlive: connection.isAlive,
+                                                 kernelFromImage: kind.dependsOnImage, hostLog: excerpt)
             if DomainRemoval.destroyConfirmingGone(name: name, on: connection) {
                 try? ledger?.recordRemoved(ledgerEntry)
             } else if case .infrastructureError(let message) = ending {
                 ending = .infrastructureError(message + DomainRemoval.mayRemainAdvice(name: name, uri: connection.uri))
             }
-            files.restore(into: &notes)
+            files.release(into: &notes)
             let result = failed(ending, transcript: transcript)
             try? writer?.writeEnd(ending, at: nil)
             try? writer?.writeResult(result.described)
@@ -182,7 +193,8 @@ public struct BootProbe: Sendable {
                 clock.markStart()
                 if mode.paused { try domain.resume() }
             } catch {
-                ending = .startFailure("the domain was created but could not be resumed: \(error.message)")
+                // Nothing of the guest ran yet: the hypervisor's side failed.
+                ending = .infrastructureError("the domain was created but could not be resumed: \(error.message)")
             }
         }
 
@@ -281,7 +293,7 @@ public struct BootProbe: Sendable {
         sampler?.stop()
         consoleHandle?.close()
         _ = try? domain.destroy()
-        files.restore(into: &notes)
+        files.release(into: &notes)
         let boot = ProbeBoot(kind: kind, run: run, domainName: name, result: result, transcript: transcript,
                              started: started, ended: Date(), createSeconds: createSeconds, notes: notes)
         try? writer?.writeEnd(finalEnding, at: endTime)

@@ -45,11 +45,38 @@ public struct DomainSpec: Sendable, Equatable {
         /// `raw` or `qcow2`.
         public var format: String
         public var readOnly: Bool
+        /// A block device (`<disk type='block'>`), not a file.
+        public var isBlockDevice: Bool
+        /// Files below an overlay that are not bootcanary's (the suspect image and the chain its
+        /// header declares), nearest first. They are written into the XML as `<backingStore>`
+        /// with their declared formats, so libvirt neither probes them nor, where they are
+        /// readable to the hypervisor's user anyway, relabels them.
+        public var backing: [Layer]
+        /// Whether libvirt may change the owner of `path` (DAC relabelling): yes for files
+        /// bootcanary made, no for an input attached directly that the hypervisor can read.
+        public var relabel: Bool
 
-        public init(path: String, format: String = "raw", readOnly: Bool) {
+        public struct Layer: Sendable, Equatable {
+            public var path: String
+            public var format: String
+            public var isBlockDevice: Bool
+            public var relabel: Bool
+            public init(path: String, format: String, isBlockDevice: Bool = false, relabel: Bool) {
+                self.path = path
+                self.format = format
+                self.isBlockDevice = isBlockDevice
+                self.relabel = relabel
+            }
+        }
+
+        public init(path: String, format: String = "raw", readOnly: Bool, isBlockDevice: Bool = false,
+                    backing: [Layer] = [], relabel: Bool = true) {
             self.path = path
             self.format = format
             self.readOnly = readOnly
+            self.isBlockDevice = isBlockDevice
+            self.backing = backing
+            self.relabel = relabel
         }
     }
 

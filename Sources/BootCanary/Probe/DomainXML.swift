@@ -47,9 +47,25 @@ public enum DomainXML {
         x.append("  <devices>")
         for (i, disk) in spec.disks.enumerated() {
             let target = spec.diskTarget(i)
-            x.append("    <disk type='file' device='disk'>")
+            x.append("    <disk type='\(disk.isBlockDevice ? "block" : "file")' device='disk'>")
             x.append("      <driver name='\(driverName(spec, disk))' type='\(esc(disk.format))'/>")
-            x.append("      <source file='\(esc(disk.path))'/>")
+            x += source(disk.path, block: disk.isBlockDevice, relabel: disk.relabel || spec.isXen, indent: "      ")
+            // The chain is declared, not discovered: libvirt takes it as written (and stops at
+            // the empty <backingStore/>) instead of reading the images' headers.
+            var indent = "      "
+            for layer in disk.backing {
+                x.append("\(indent)<backingStore type='\(layer.isBlockDevice ? "block" : "file")'>")
+                x.append("\(indent)  <format type='\(esc(layer.format))'/>")
+                x += source(layer.path, block: layer.isBlockDevice, relabel: layer.relabel || spec.isXen, indent: indent + "  ")
+                indent += "  "
+            }
+            if !disk.backing.isEmpty {
+                x.append("\(indent)<backingStore/>")
+                for _ in disk.backing {
+                    indent = String(indent.dropLast(2))
+                    x.append("\(indent)</backingStore>")
+                }
+            }
             x.append("      <target dev='\(target.dev)' bus='\(target.bus)'/>")
             if disk.readOnly { x.append("      <readonly/>") }
             x.append("    </disk>")
@@ -71,6 +87,17 @@ public enum DomainXML {
         x.append("  </devices>")
         x.append("</domain>")
         return x.joined(separator: "\n") + "\n"
+    }
+
+    /// A disk's `<source>`; with `relabel` false, libvirt's DAC driver leaves the file's owner
+    /// alone (`<seclabel model='dac' relabel='no'/>`). libxl has no security driver, so Xen
+    /// disks carry none.
+    private static func source(_ path: String, block: Bool, relabel: Bool, indent: String) -> [String] {
+        let attribute = block ? "dev" : "file"
+        if relabel { return ["\(indent)<source \(attribute)='\(esc(path))'/>"] }
+        return ["\(indent)<source \(attribute)='\(esc(path))'>",
+                "\(indent)  <seclabel model='dac' relabel='no'/>",
+                "\(indent)</source>"]
     }
 
     /// Xen attaches a raw file through a loop device and blkback (`phy`), which needs no

@@ -13,31 +13,69 @@ enum StopReasonMapping {
     }
 }
 
-/// Tells a guest the hypervisor refused (evidence about the guest or host) from a request the
-/// tool got wrong (nothing to judge).
+/// Tells a refusal that is evidence about the guest image (the failing step read its kernel or
+/// bootloader config) from everything else: a definition the hypervisor does not support, a
+/// file it cannot open, a lost daemon. Only the first is a `start_failure`; the rest are
+/// infrastructure errors in the hypervisor's own words (`RefusalTable`).
 enum StartFailureKind {
     /// libvirt's RPC layer's words for a peer that is gone.
     static let lostConnectionWords = ["End of file while reading data", "client socket is closed", "Cannot recv data",
                                       "Cannot write data"]
 
-    static func ending(for error: LibvirtError, uri: String, connectionAlive: Bool = true) -> BootEnding {
+    /// What the refusal means. `kernelFromImage`: the domain's kernel came from the guest image
+    /// (pygrub, image kinds), so a kernel the hypervisor rejects is the image's.
+    /// `hostLog`: new lines of the hypervisor's own log since the create began (libxl writes
+    /// the reason there and tells libvirt only "libxenlight failed to create new domain").
+    static func ending(for error: LibvirtError, uri: String, connectionAlive: Bool = true,
+                       kernelFromImage: Bool, hostLog: HostLogExcerpt? = nil) -> BootEnding {
         // The daemon went away under the create call (dom0's libvirtd crashed in the Xen lab
         // this way): nothing about the guest was learnt.
         if !connectionAlive || Self.lostConnectionWords.contains(where: error.message.contains) {
             return .infrastructureError("the connection to libvirt was lost while creating the test domain: \(error.message)")
         }
+        let logText = hostLog?.text ?? ""
+        let quoted = hostLog.map { $0.quote(for: RefusalTable.pygrub + RefusalTable.hypervisor) } ?? ""
         switch error.code {
         case .xmlError, .xmlDetail, .configUnsupported, .invalidArg, .operationDenied, .noConnect, .rpc,
              .authFailed, .authUnavailable, .noSupport, .argumentUnsupported:
-            return .infrastructureError("libvirt refused the test domain: \(error.message) (\(error.function))")
+            return .infrastructureError("libvirt refused the test domain bootcanary defined: \(error.message) (\(error.function))\(quoted); not evidence about the image or the host")
         default:
-            if error.message.contains("Permission denied") {
-                return .infrastructureError("the hypervisor cannot read a file the test domain needs: \(error.message). libvirt's QEMU runs as an unprivileged user: put the file where it can be read (e.g. /var/lib/libvirt/boot) or make it readable")
-            }
-            if error.message.contains("Cannot access storage file") || error.message.contains("No such file or directory") {
-                return .infrastructureError("the host cannot find a file the test domain needs: \(error.message)")
-            }
-            return .startFailure(error.message)
+            break
         }
+        let row = RefusalTable.explain(error.message + "\n" + logText)
+        switch row?.blame {
+        case .imageContent? where kernelFromImage:
+            return .startFailure(error.message + quoted)
+        case .imageContent?:
+            return .infrastructureError("the hypervisor rejected the kernel bootcanary supplied, which did not come from the guest image (\(row!.because)): \(error.message)\(quoted)")
+        case .unsupportedConfiguration?:
+            return .infrastructureError("the hypervisor refused the test domain bootcanary defined (\(row!.because)): \(error.message)\(quoted); not evidence about the image or the host")
+        case .tooling?:
+            if error.message.contains("Permission denied") {
+                return .infrastructureError("the hypervisor cannot read a file the test domain needs: \(error.message)\(quoted). libvirt's QEMU runs as an unprivileged user: put the file where it can be read (e.g. /var/lib/libvirt/boot) or make it readable")
+            }
+            return .infrastructureError("the host could not start the test domain (\(row!.because)): \(error.message)\(quoted)")
+        case nil:
+            let unread = hostLog == nil && uri.hasPrefix("xen")
+                ? "; libxl writes the reason to /var/log/libvirt/libxl/libxl-driver.log on the host, which bootcanary could not read: give --host-exec CMD or use a xen+ssh:// URI"
+                : ""
+            return .infrastructureError("the hypervisor did not start the test domain: \(error.message)\(quoted); nothing shows that the image was read, so this is not counted as evidence\(unread)")
+        }
+    }
+}
+
+/// The lines a host log gained while one create ran, for the report and the refusal table.
+struct HostLogExcerpt: Sendable, Equatable {
+    var path: String
+    var text: String
+
+    /// The log's lines that match a table row (at most 4), as " — host log PATH: …".
+    func quote(for table: [RefusalTable.Row]) -> String {
+        let lines = text.split(whereSeparator: \.isNewline).map(String.init)
+            .filter { line in table.contains { line.contains($0.words) } }
+        let picked = (lines.isEmpty ? Array(text.split(whereSeparator: \.isNewline).suffix(2).map(String.init)) : Array(lines.prefix(4)))
+            .map { ConsoleText.terminalSafe(String($0.prefix(300))) }
+        guard !picked.isEmpty else { return "" }
+        return " — \(path): " + picked.joined(separator: " | ")
     }
 }

@@ -3,6 +3,10 @@ import Foundation
 /// What the user gave to boot (CONTRACT.md probe options), before anything is prepared.
 public struct ProbeInputs: Sendable, Equatable {
     public var image: String?
+    /// The declared format of `image` / `pygrub` (`--image-format`); nil means raw.
+    public var imageFormat: DiskFormat?
+    /// The declared format of `master` (`--master-format`); nil means raw.
+    public var masterFormat: DiskFormat?
     /// `boot --pygrub DISK`; `diagnose` uses `image` for its pygrub kind.
     public var pygrub: String?
     public var kernel: String?
@@ -17,8 +21,11 @@ public struct ProbeInputs: Sendable, Equatable {
 
     public init(image: String? = nil, pygrub: String? = nil, kernel: String? = nil, initrd: String? = nil,
                 cmdline: String? = nil, installer: String? = nil, master: String? = nil, domainType: String? = nil,
-                guestType: DomainSpec.GuestType = .pv, memoryMiB: Int = 256, vcpus: Int = 1) {
+                guestType: DomainSpec.GuestType = .pv, memoryMiB: Int = 256, vcpus: Int = 1,
+                imageFormat: DiskFormat? = nil, masterFormat: DiskFormat? = nil) {
         self.image = image
+        self.imageFormat = imageFormat
+        self.masterFormat = masterFormat
         self.pygrub = pygrub
         self.kernel = kernel
         self.initrd = initrd
@@ -51,6 +58,8 @@ public struct ProbePlan: Sendable, Equatable {
     public var guestType: DomainSpec.GuestType
     public var memoryMiB: Int
     public var vcpus: Int
+    /// The declared format of the plan's disk, if it has one (nil: raw, never guessed).
+    public var diskFormat: DiskFormat? = nil
 
     /// A short description for progress lines and reports.
     public var summary: String {
@@ -125,6 +134,7 @@ public enum ProbePlanner {
     static func plan(_ kind: ProbeKind, _ source: ProbePlan.Source, _ inputs: ProbeInputs, _ facts: HostFacts) throws -> ProbePlan {
         guard let type = inputs.domainType ?? facts.defaultDomainType else { throw Failure.noDomainType(facts.uri) }
         return ProbePlan(kind: kind, source: source, domainType: type, guestType: type == "xen" ? inputs.guestType : .hvm,
-                         memoryMiB: inputs.memoryMiB, vcpus: inputs.vcpus)
+                         memoryMiB: inputs.memoryMiB, vcpus: inputs.vcpus,
+                         diskFormat: kind == .image ? inputs.masterFormat : inputs.imageFormat)
     }
 }

@@ -13,22 +13,18 @@ public struct ProbeRunner: Sendable {
     public var scratchRoot: URL
     /// Which host this runner boots on, for the diagnosis.
     public var host: BootObservation.Host = .suspect
+    /// How to run the host's own tools (its logs, `xl`), when there is a way.
+    public var hostAccess: HostAccess?
 
     public init(connection: Connection, ledger: Ledger?, settings: BootSettings,
-                fetcher: InstallerFetcher = InstallerFetcher(), scratchRoot: URL = ProbeRunner.defaultScratchRoot()) {
+                fetcher: InstallerFetcher = InstallerFetcher(), scratchRoot: URL = ScratchFolder.defaultRoot(),
+                hostAccess: HostAccess? = nil) {
         self.connection = connection
         self.ledger = ledger
         self.settings = settings
         self.fetcher = fetcher
         self.scratchRoot = scratchRoot
-    }
-
-    /// `$BOOTCANARY_SCRATCH_DIR`, else /var/tmp/bootcanary (survives a reboot for cleanup to find).
-    public static func defaultScratchRoot() -> URL {
-        if let dir = ProcessInfo.processInfo.environment["BOOTCANARY_SCRATCH_DIR"], !dir.isEmpty {
-            return URL(fileURLWithPath: dir)
-        }
-        return URL(fileURLWithPath: "/var/tmp/bootcanary")
+        self.hostAccess = hostAccess
     }
 
     var isLocal: Bool { ConnectionURI(connection.uri).isLocal }
@@ -60,24 +56,34 @@ public struct ProbeRunner: Sendable {
             Teardown.shared.unregister(undo)
             try? ledger?.recordRemoved(scratchEntry)
         }
-        try Teardown.shared.creation {
-            try ledger?.record(scratchEntry)
-            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        do {
+            try Teardown.shared.creation {
+                try ledger?.record(scratchEntry)
+                _ = try ScratchFolder.makeBootFolder(in: scratchRoot, name: name)
+            }
+        } catch let error as ScratchFolder.Failure {
+            return BootProbe(connection: connection, ledger: ledger, settings: settings)
+                .refused(kind: plan.kind, run: repetition, name: name, transcript: transcript, console: "",
+                         ending: .infrastructureError(error.description), metadata: ["plan": plan.summary])
         }
-        chmod(scratch.path, 0o755)
 
         let label = DomainSpec.ProbeLabel(runID: runID, kind: plan.kind, repetition: repetition, pid: getpid())
-        let probe = BootProbe(connection: connection, ledger: ledger, settings: settings)
+        let probe = BootProbe(connection: connection, ledger: ledger, settings: settings, hostAccess: hostAccess)
         var metadata: [String: String] = ["plan": plan.summary, "guestDisk": plan.protectedDisk == nil ? "no" : "yes",
                                           "host": host.rawValue]
         let prepared: PreparedBoot
         do {
             prepared = try await prepare(plan, name: name, label: label, scratch: scratch)
-        } catch let failure as PygrubLoader.Failure {
-            // The image's bootloader config could not be read: a result about the guest, with
+        } catch let failure as PygrubLoader.Failure where failure.readImage {
+            // pygrub read the image and found no bootable kernel: a result about the guest, with
             // pygrub's own words as its console.
             return probe.refused(kind: plan.kind, run: repetition, name: name, transcript: transcript,
                                  console: failure.transcript, ending: .startFailure(failure.description), metadata: metadata)
+        } catch let failure as PygrubLoader.Failure {
+            // pygrub or its sandbox failed before it read the image: bootcanary's side.
+            return probe.refused(kind: plan.kind, run: repetition, name: name, transcript: transcript, console: "",
+                                 ending: .infrastructureError("\(failure.description) (pygrub did not get to read the image; not evidence about it)"),
+                                 metadata: metadata)
         } catch {
             return probe.refused(kind: plan.kind, run: repetition, name: name, transcript: transcript,
                                  console: "", ending: .infrastructureError(Self.describe(error)), metadata: metadata)
@@ -85,7 +91,7 @@ public struct ProbeRunner: Sendable {
         metadata.merge(prepared.metadata) { a, _ in a }
         defer { prepared.uploads?.removeAll() }
         var boot = await probe.run(spec: prepared.spec, kind: plan.kind, run: repetition, transcript: transcript,
-                                   extraMetadata: metadata, protectedPaths: [plan.protectedDisk].compactMap { $0 }, onLine: onLine)
+                                   extraMetadata: metadata, protectedPaths: prepared.protectedPaths, onLine: onLine)
         boot.notes.insert(contentsOf: prepared.notes, at: 0)
         return boot
     }
@@ -96,13 +102,18 @@ public struct ProbeRunner: Sendable {
         var notes: [String] = []
         /// Files uploaded to a remote host for this boot, deleted after it.
         var uploads: BootFileUpload?
+        /// Input files the domain reaches (the image and its backing chain): never changed.
+        var protectedPaths: [String] = []
     }
 
     /// The image as far as this machine can know it: inspected when the connection is local;
-    /// on a remote host the path is the host's, so only its name says the format.
-    func diskImage(_ path: String) throws -> DiskImage {
-        if isLocal { return try DiskImage.inspect(path) }
-        return DiskImage(path: path, format: path.hasSuffix(".qcow2") ? "qcow2" : "raw", sizeBytes: 0)
+    /// on a remote host the path is the host's, so its format is what was declared (raw when
+    /// nothing was), never guessed from its name or bytes.
+    func diskImage(_ path: String, declared: DiskFormat?) throws -> DiskImage {
+        if isLocal { return try DiskImage.inspect(path, declared: declared) }
+        let format = declared ?? .raw
+        return DiskImage(path: path, format: format, sizeBytes: 0, isBlockDevice: false, backingChain: [],
+                         notes: ["\(path) on \(connection.uri): \(declared == nil ? "no format declared, attached as raw" : "\(format.rawValue) as declared")"])
     }
 
     func prepare(_ plan: ProbePlan, name: String, label: DomainSpec.ProbeLabel, scratch: URL) async throws -> PreparedBoot {
@@ -111,9 +122,11 @@ public struct ProbeRunner: Sendable {
         var prepared = PreparedBoot(spec: spec)
         switch plan.source {
         case .pygrub(let disk), .image(let disk):
-            let image = try diskImage(disk)
+            let image = try diskImage(disk, declared: plan.diskFormat)
+            prepared.notes += image.notes
+            prepared.protectedPaths = image.allPaths
             let fresh = plan.kind == .image
-            spec.disks = [try attach(image, scratch: scratch, writable: fresh, notes: &prepared.notes)]
+            spec.disks = [try attach(image, scratch: scratch, writable: fresh, guestType: plan.guestType, notes: &prepared.notes)]
             if plan.domainType == "xen" && plan.guestType != .hvm {
                 // libxl runs pygrub itself, in dom0, inside the create call.
                 spec.boot = .bootloader(path: "pygrub", args: nil)
@@ -121,14 +134,19 @@ public struct ProbeRunner: Sendable {
                 guard isLocal else {
                     throw RemoteFiles.Unsupported(what: "the pygrub kind on \(connection.uri) (not Xen, so pygrub would have to run here on a disk that is there)")
                 }
-                let entry = try PygrubLoader().extract(disk: disk, into: scratch.appendingPathComponent("boot"))
+                let view = try pygrubView(of: image, scratch: scratch, notes: &prepared.notes)
+                let entry = try PygrubLoader().extract(disk: view, into: scratch.appendingPathComponent("boot"))
+                if view != image.path { try? FileManager.default.removeItem(atPath: view) }
                 spec.boot = .direct(kernel: entry.kernel, initrd: entry.ramdisk,
                                     cmdline: KernelCommandLine.ensuringConsole(entry.args, device: spec.consoleDevice))
                 prepared.metadata["pygrub"] = "kernel \(URL(fileURLWithPath: entry.kernel).lastPathComponent), args \(entry.args)"
             }
         case .kernel(let kernel, let initrd, let cmdline, let disk):
             if let disk {
-                spec.disks = [try attach(try diskImage(disk), scratch: scratch, writable: false, notes: &prepared.notes)]
+                let image = try diskImage(disk, declared: plan.diskFormat)
+                prepared.notes += image.notes
+                prepared.protectedPaths = image.allPaths
+                spec.disks = [try attach(image, scratch: scratch, writable: false, guestType: plan.guestType, notes: &prepared.notes)]
             }
             spec.boot = .direct(kernel: kernel, initrd: initrd, cmdline: KernelCommandLine.ensuringConsole(cmdline, device: spec.consoleDevice))
         case .installer(let url):
@@ -159,16 +177,47 @@ public struct ProbeRunner: Sendable {
         return prepared
     }
 
-    /// How the suspect image is attached: through a qcow2 overlay on a local QEMU/KVM host (the
-    /// guest may write, the image is only read), read-only otherwise. Xen gets the raw image
-    /// read-only through blkback: its qdisk backend refuses read-only disks and may be absent.
-    func attach(_ image: DiskImage, scratch: URL, writable: Bool, notes: inout [String]) throws -> DomainSpec.Disk {
-        if !isXen && isLocal {
+    /// How the suspect image is attached, so that it is only ever read:
+    /// - a local QEMU/KVM host, or a local Xen host for qcow2 and for HVM: a qcow2 overlay in
+    ///   scratch (the guest may write, the image is only read). HVM needs it on Xen: qemu-xen
+    ///   refuses read-only IDE disks ("qemu-xen doesn't support read-only IDE disk drivers",
+    ///   libxl_dm.c), and its qdisk backend refuses read-only disks;
+    /// - otherwise read-only: a raw image on Xen PV/PVH through a loop device and blkback.
+    /// The method is written into the boot's notes.
+    func attach(_ image: DiskImage, scratch: URL, writable: Bool, guestType: DomainSpec.GuestType,
+                notes: inout [String]) throws -> DomainSpec.Disk {
+        let overlayWanted = !isXen || image.format != .raw || guestType == .hvm
+        if overlayWanted && isLocal {
             let overlay = try image.overlay(in: scratch)
-            return DomainSpec.Disk(path: overlay, format: "qcow2", readOnly: false)
+            notes.append("attached through a copy-on-write overlay in scratch (\(overlay)); \(image.path) is only read")
+            // The image and its chain stay as they are where the hypervisor's user can read them
+            // anyway; only then may libvirt be told not to relabel (else QEMU could not open them,
+            // and AttachedFiles puts their owners back once the last boot using them is gone).
+            let layers = ([(image.path, image.format, image.isBlockDevice)] + image.backingChain.map { ($0.path, $0.format, false) })
+                .map { DomainSpec.Disk.Layer(path: $0.0, format: $0.1.rawValue, isBlockDevice: $0.2,
+                                             relabel: !PygrubLoader.worldReadable($0.0)) }
+            return DomainSpec.Disk(path: overlay, format: "qcow2", readOnly: false, backing: layers)
+        }
+        if overlayWanted {
+            throw RemoteFiles.Unsupported(what: "attaching \(image.format.rawValue) disk \(image.path) to a \(isXen ? "Xen \(guestType.rawValue)" : "QEMU/KVM") guest on the remote host \(connection.uri) without writing it (an overlay must be made on that host)")
         }
         if writable { notes.append("the fresh instance is attached read-only: \(connection.uri) is not a local QEMU/KVM host") }
-        return DomainSpec.Disk(path: image.path, format: image.format, readOnly: true)
+        notes.append("attached read-only (\(image.path))")
+        return DomainSpec.Disk(path: image.path, format: image.format.rawValue, readOnly: true, isBlockDevice: image.isBlockDevice)
+    }
+
+    /// A disk pygrub can read: the image itself when it is raw and readable by pygrub's
+    /// unprivileged user; else a raw copy of its content in scratch (pygrub reads only raw
+    /// disks, and runs as `nobody`).
+    func pygrubView(of image: DiskImage, scratch: URL, notes: inout [String]) throws -> String {
+        let unprivileged = geteuid() == 0
+        if image.format == .raw && (!unprivileged || PygrubLoader.worldReadable(image.path)) { return image.path }
+        let view = try image.rawView(in: scratch, timeout: settings.timeout)
+        if unprivileged, let pw = getpwnam(PygrubLoader.user.name) { chown(view, pw.pointee.pw_uid, pw.pointee.pw_gid) }
+        chmod(view, 0o400)
+        let why = image.format != .raw ? "pygrub reads only raw disks" : "pygrub runs unprivileged and cannot read \(image.path)"
+        notes.append("pygrub read a raw copy of \(image.path)'s \(image.format.rawValue) content made in scratch (\(why))")
+        return view
     }
 
     static func describe(_ error: Error) -> String {

@@ -19,17 +19,21 @@ public struct PygrubLoader: Sendable {
         public var args: String
     }
 
-    /// pygrub could not produce a kernel: the image's bootloader is broken or unreadable.
-    /// `message` is pygrub's own last line ("RuntimeError: Unable to find partition containing
-    /// kernel").
+    /// pygrub could not produce a kernel. `message` is pygrub's own last line ("RuntimeError:
+    /// Unable to find partition containing kernel"); `readImage` says whether the failing step
+    /// got as far as reading the image's content, the only case that is evidence about the image.
     public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         public var message: String
         public var transcript: String
+        public var readImage: Bool
         public var description: String { "pygrub: \(message)" }
     }
 
     /// Where Debian puts pygrub when /usr/bin/pygrub is missing.
     public static let searchDirectories = ["/usr/lib/xen-4.17/bin", "/usr/lib/xen/bin", "/usr/libexec/xen/bin"]
+
+    /// The unprivileged user pygrub runs as when bootcanary is root.
+    static let user = (name: "nobody", group: "nogroup")
 
     public init(executable: String? = nil, timeout: Double = 60) throws {
         guard let found = executable ?? ExternalTool.find("pygrub", extraDirectories: Self.searchDirectories) else {
@@ -39,25 +43,78 @@ public struct PygrubLoader: Sendable {
         self.timeout = timeout
     }
 
-    /// Extracts the default entry's kernel and ramdisk from `disk` into `outputDirectory`.
+    /// Extracts the default entry's kernel and ramdisk from `disk` (a raw disk, readable by the
+    /// user pygrub runs as) into `outputDirectory`, which must not exist yet.
+    ///
+    /// As root, pygrub runs as `nobody` with no capabilities and no new privileges: it parses a
+    /// filesystem a hostile guest may have crafted (XSA-443). Its own `--runas` cannot help an
+    /// image only root can read (measured: its chroot's bind-mounted `/device` still fails
+    /// with "Permission denied"), so callers hand it a raw view it can read instead.
     public func extract(disk: String, into outputDirectory: URL) throws -> BootEntry {
-        let fm = FileManager.default
-        try fm.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         var command = [executable, "-q", "--output-format=simple", "--output-directory=\(outputDirectory.path)", disk]
-        if getuid() == 0, let setpriv = ExternalTool.find("setpriv"), Self.worldReadable(disk) {
-            // The output folder must be writable by the unprivileged user pygrub runs as.
-            chmod(outputDirectory.path, 0o1777)
-            command = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all"] + command
+        if geteuid() == 0 {
+            guard let setpriv = ExternalTool.find("setpriv") else {
+                throw Failure(message: "setpriv (util-linux) is missing, and pygrub must not read a guest's filesystem as root",
+                              transcript: "", readImage: false)
+            }
+            guard let pw = getpwnam(Self.user.name), let gr = getgrnam(Self.user.group) else {
+                throw Failure(message: "there is no user \(Self.user.name):\(Self.user.group) to run pygrub as", transcript: "", readImage: false)
+            }
+            try ScratchFolder.makeFolder(outputDirectory, mode: 0o700)
+            // Only pygrub's user writes here; the folder sits in bootcanary's own scratch.
+            chown(outputDirectory.path, pw.pointee.pw_uid, gr.pointee.gr_gid)
+            command = [setpriv, "--reuid=\(Self.user.name)", "--regid=\(Self.user.group)", "--clear-groups",
+                       "--inh-caps=-all", "--no-new-privs"] + command
+        } else {
+            try ScratchFolder.makeFolder(outputDirectory, mode: 0o700)
         }
-        let result = try ExternalTool.run(command[0], Array(command.dropFirst()), timeout: timeout)
+        let result = try ExternalTool.run(command[0], Array(command.dropFirst()), timeout: timeout,
+                                          environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"])
         if result.timedOut {
-            throw Failure(message: "timed out after \(Int(timeout)) s reading \(disk)", transcript: result.stderr)
+            // A slow parse proves nothing about the image: the host may be loaded.
+            throw Failure(message: "timed out after \(Int(timeout)) s reading \(disk)", transcript: result.stderr, readImage: false)
         }
         if let entry = Self.parse(result.stdout), result.status == 0 {
-            return entry
+            let checked = try Self.confined(entry, to: outputDirectory)
+            if geteuid() == 0 {
+                // Ours again, so pygrub's user cannot change the kernel after the check, and
+                // traversable for the hypervisor's user (libvirt relabels the files themselves).
+                for path in [checked.kernel, checked.ramdisk].compactMap({ $0 }) { chown(path, 0, 0) }
+                chown(outputDirectory.path, 0, 0)
+                chmod(outputDirectory.path, 0o711)
+            }
+            return checked
         }
         let message = result.lastErrorLine ?? "exited with status \(result.status) and printed nothing"
-        throw Failure(message: message, transcript: result.stdout + result.stderr)
+        throw Failure(message: message, transcript: result.stdout + result.stderr,
+                      readImage: PygrubErrors.readTheImage(result.stderr))
+    }
+
+    /// The kernel and ramdisk pygrub names must be regular files it wrote inside its output
+    /// folder: its output is as untrusted as the image it read, and a path like /etc/shadow
+    /// would otherwise be handed to the hypervisor.
+    static func confined(_ entry: BootEntry, to folder: URL) throws -> BootEntry {
+        guard let base = realpath(folder.path, nil) else {
+            throw Failure(message: "its output folder \(folder.path) vanished", transcript: "", readImage: false)
+        }
+        let root = String(cString: base) + "/"
+        free(base)
+        func check(_ path: String, _ what: String) throws -> String {
+            var st = stat()
+            guard let real = realpath(path, nil) else {
+                throw Failure(message: "named a \(what) \(path) that does not exist", transcript: "", readImage: false)
+            }
+            let resolved = String(cString: real)
+            free(real)
+            guard resolved.hasPrefix(root), lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+                throw Failure(message: "named a \(what) outside its output folder (\(path)); refused", transcript: "", readImage: false)
+            }
+            return resolved
+        }
+        var checked = entry
+        checked.kernel = try check(entry.kernel, "kernel")
+        if let ramdisk = entry.ramdisk { checked.ramdisk = try check(ramdisk, "ramdisk") }
+        return checked
     }
 
     /// Parses `--output-format=simple`: `kernel PATH`, `ramdisk PATH`, `args ...`.

@@ -20,6 +20,8 @@ public struct DiagnoseSession: Sendable {
     /// Stop booting once the verdict cannot change. Off: every kind boots `maxRuns` times in
     /// one round, whatever the boots say (the usual fixed-matrix practice, for comparisons).
     public var earlyStop = true
+    /// How to run the suspect host's own tools (`--host-exec`, ssh, local); nil: none.
+    public var hostAccess: HostAccess?
 
     public init(suspect: Connection, control: Connection?, inputs: ProbeInputs, settings: BootSettings, maxRuns: Int,
                 parallel: Int?, out: URL, command: [String]) {
@@ -59,7 +61,7 @@ public struct DiagnoseSession: Sendable {
             guestMemoryMiB: first?.memoryMiB ?? 256, guestVCPUs: first?.vcpus ?? 1)
         progress(.planned(host: facts, plans: plans, parallel: width))
 
-        var runner = ProbeRunner(connection: suspect, ledger: ledger, settings: settings)
+        var runner = ProbeRunner(connection: suspect, ledger: ledger, settings: settings, hostAccess: hostAccess)
         runner.host = .suspect
         let matrix = ProbeMatrix(runner: runner, runID: runID, transcripts: transcripts, parallel: width)
         let context = DiagnosisContext(hostname: facts.hostname, blastRadius: facts.blastRadius,
@@ -71,7 +73,8 @@ public struct DiagnoseSession: Sendable {
         var controlTask: Task<[ProbeBoot], Never>?
         if let control, let controlFacts {
             let controlPlans = try ProbePlanner.matrix(inputs, facts: controlFacts)
-            var controlRunner = ProbeRunner(connection: control, ledger: ledger, settings: settings)
+            var controlRunner = ProbeRunner(connection: control, ledger: ledger, settings: settings,
+                                            hostAccess: HostAccess.forConnection(uri: control.uri, hostExec: nil))
             controlRunner.host = .control
             let controlMatrix = ProbeMatrix(runner: controlRunner, runID: runID + "c", transcripts: transcripts.appendingPathComponent("control"),
                                             parallel: width)

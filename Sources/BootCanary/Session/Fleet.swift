@@ -167,7 +167,7 @@ public struct Fleet: Sendable {
             Thread.detachNewThread {
                 let result: Result<Connection, ConnectFailure>
                 do {
-                    let c = try Connection(uri: uri)
+                    let c = try Connection.withKeepAlive(uri: uri)
                     _ = try? c.setKeepAlive(interval: 5, count: 3)
                     result = .success(c)
                 } catch let error as LibvirtError {

@@ -1,0 +1,45 @@
+import Foundation
+
+/// The log where the hypervisor's toolstack writes why it refused a domain.
+///
+/// libvirt's libxl driver tells its client only "libxenlight failed to create new domain
+/// 'NAME'"; libxl's own words ("xc_dom_probe_bzimage_kernel unable to LZ4 decompress kernel:
+/// Invalid kernel", "qemu-xen doesn't support read-only IDE disk drivers") go to
+/// /var/log/libvirt/libxl/libxl-driver.log on the host (measured on the Xen lab, LAB-NOTES.md).
+/// Creates on one host are serialized (CreateGate), so what the log gained while one create
+/// ran is that create's.
+struct HypervisorLog: Sendable {
+    var access: HostAccess
+    var path: String
+
+    static let libxlDriverLog = "/var/log/libvirt/libxl/libxl-driver.log"
+    /// At most this much of the new part is read: a refusal is a few lines.
+    static let maxExcerptBytes = 64 * 1024
+
+    static func forConnection(uri: String, access: HostAccess?) -> HypervisorLog? {
+        guard let access, uri.hasPrefix("xen") else { return nil }
+        return HypervisorLog(access: access, path: libxlDriverLog)
+    }
+
+    /// The log's size now, or nil when it cannot be read (missing, no access).
+    func mark() -> Int? {
+        let r = access.run(["stat", "-c", "%s", path], timeout: 10)
+        guard r.status == 0 else { return nil }
+        return Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// What the log gained since `mark` (its last 64 KiB of it), or nil when unreadable.
+    func excerpt(since mark: Int) -> HostLogExcerpt? {
+        let r = access.run(["tail", "-c", "+\(mark + 1)", path], timeout: 15)
+        guard r.status == 0 else { return nil }
+        var text = r.stdout.utf8.count > Self.maxExcerptBytes ? String(r.stdout.suffix(Self.maxExcerptBytes)) : r.stdout
+        // libxl: "bootloader failed - consult logfile /var/log/xen/bootloader.7.log": pygrub's
+        // own words are there, and they decide whether it got to read the image.
+        if let range = text.range(of: #"consult logfile (/var/log/xen/bootloader\.[0-9]+\.log)"#, options: .regularExpression) {
+            let logPath = String(text[range].split(separator: " ").last ?? "")
+            let b = access.run(["tail", "-c", "16384", logPath], timeout: 10)
+            if b.status == 0 { text += "\n" + b.stdout }
+        }
+        return HostLogExcerpt(path: path, text: text)
+    }
+}
