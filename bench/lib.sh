@@ -18,7 +18,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print "-"; exit } 
 
 # What a run may leave behind, on URI: probe domains, scratch folders, open ledgers, uploads.
 leftover_domains() { virsh -c "$1" list --all --name 2>/dev/null | grep -c '^bootcanary-' || true; }
-leftover_scratch() { find /var/tmp/bootcanary -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+leftover_scratch() { find /var/lib/bootcanary/scratch -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 leftover_ledgers() { find /var/lib/bootcanary/ledger -name 'run-*.jsonl' 2>/dev/null | wc -l; }
 leftover_volumes() {
     local pool n=0

@@ -8,21 +8,33 @@ import Foundation
 /// /var/log/libvirt/libxl/libxl-driver.log on the host (measured on the Xen lab, LAB-NOTES.md).
 /// Creates on one host are serialized (CreateGate), so what the log gained while one create
 /// ran is that create's.
+///
+/// libvirt's QEMU driver does the same with "qemu unexpectedly closed the monitor": QEMU's own
+/// words ("could not load kernel") are in the domain's log, /var/log/libvirt/qemu/NAME.log,
+/// which is new for each test domain (names are unique), so all of it is that create's.
 struct HypervisorLog: Sendable {
     var access: HostAccess
     var path: String
+    /// The log is the domain's own: read it whole, no mark needed.
+    var perDomain = false
 
     static let libxlDriverLog = "/var/log/libvirt/libxl/libxl-driver.log"
     /// At most this much of the new part is read: a refusal is a few lines.
     static let maxExcerptBytes = 64 * 1024
 
-    static func forConnection(uri: String, access: HostAccess?) -> HypervisorLog? {
-        guard let access, uri.hasPrefix("xen") else { return nil }
-        return HypervisorLog(access: access, path: libxlDriverLog)
+    static func forConnection(uri: String, access: HostAccess?, domain: String) -> HypervisorLog? {
+        guard let access else { return nil }
+        if uri.hasPrefix("xen") { return HypervisorLog(access: access, path: libxlDriverLog) }
+        if uri.hasPrefix("qemu") || uri.hasPrefix("kvm") {
+            // The per-domain log name is libvirt's; the domain name is ours (ProbeName), no path in it.
+            return HypervisorLog(access: access, path: "/var/log/libvirt/qemu/\(domain).log", perDomain: true)
+        }
+        return nil
     }
 
     /// The log's size now, or nil when it cannot be read (missing, no access).
     func mark() -> Int? {
+        if perDomain { return 0 }
         let r = access.run(["stat", "-c", "%s", path], timeout: 10)
         guard r.status == 0 else { return nil }
         return Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))

@@ -120,11 +120,9 @@ public struct BootProbe: Sendable {
             Teardown.shared.unregister(teardown)
             Teardown.shared.unregister(restore)
         }
-        // Set once the gate lets this create through: the time queued behind another is not the create's.
-        var createStart = HostClock.monotonicNanoseconds()
         // Where the hypervisor's toolstack says why it refused (libxl's log on Xen).
-        let hypervisorLog = HypervisorLog.forConnection(uri: connection.uri, access: hostAccess)
-        var logMark: Int?
+        let hypervisorLog = HypervisorLog.forConnection(uri: connection.uri, access: hostAccess, domain: name)
+        let marks = CreateMarks()
         let domain: Domain
         let mode: Connection.StartMode
         do {
@@ -132,18 +130,37 @@ public struct BootProbe: Sendable {
             // happens, and teardown waits for both when they are under way.
             // The gate is outside the creation: a create queued behind another must not count as
             // under way, so a signal's teardown does not wait for it and it never starts after.
-            (domain, mode) = try CreateGate.shared.serialized(uri: connection.uri) {
-                logMark = hypervisorLog?.mark()
-                return try Teardown.shared.creation {
-                    createStart = HostClock.monotonicNanoseconds()
-                    try ledger?.record(ledgerEntry)
-                    return try connection.createTransient(xml: xml, startPaused: true, autoDestroy: true)
+            // The whole create runs on a thread of its own with a deadline: on a wedged host it
+            // may never return.
+            (domain, mode) = try await BlockingCall.run("creating \(name) on \(connection.uri)", seconds: settings.createTimeout) {
+                try CreateGate.shared.serialized(uri: connection.uri) {
+                    let mark = hypervisorLog?.mark()
+                    return try Teardown.shared.creation {
+                        marks.started(logMark: mark)
+                        try ledger?.record(ledgerEntry)
+                        let created = try connection.createTransient(xml: xml, startPaused: true, autoDestroy: true)
+                        // Returned after the boot gave up on it: nobody will watch this domain.
+                        if marks.abandoned, DomainRemoval.destroyConfirmingGone(created.0) { try? ledger?.recordRemoved(ledgerEntry) }
+                        return created
+                    }
                 }
             }
+        } catch let timedOut as BlockingCall.TimedOut {
+            // The create may still finish on the host: the ledger line stays, and if it returns
+            // in this process the domain is destroyed then. Later creates on this host fail at
+            // once rather than queue behind it.
+            marks.abandon()
+            CreateGate.shared.markWedged(uri: connection.uri, why: timedOut.description)
+            let ending = BootEnding.infrastructureError("\(timedOut.description): the host's libvirtd or toolstack is stuck (on Xen, look for a hung pygrub in dom0); nothing about the guest was learnt"
+                + DomainRemoval.mayRemainAdvice(name: name, uri: connection.uri))
+            let result = failed(ending, transcript: transcript)
+            try? writer?.writeEnd(ending, at: nil)
+            try? writer?.writeResult(result.described)
+            return result
         } catch let error as LibvirtError {
             // A create that failed on a live connection made nothing; one cut off by a lost
             // daemon may have finished on the host, so its ledger line stays.
-            let excerpt = logMark.flatMap { hypervisorLog?.excerpt(since: $0) }
+            let excerpt = marks.logMark.flatMap { hypervisorLog?.excerpt(since: $0) }
             var ending = StartFailureKind.ending(for: error, uri: connection.uri, connectionAlive: connection.isAlive,
                                                  kernelFromImage: kind.dependsOnImage, hostLog: excerpt)
             if DomainRemoval.destroyConfirmingGone(name: name, on: connection) {
@@ -160,6 +177,7 @@ public struct BootProbe: Sendable {
             try? ledger?.recordRemoved(ledgerEntry)
             return failed(.infrastructureError("\(error)"), transcript: transcript)
         }
+        let createStart = marks.startNanoseconds ?? HostClock.monotonicNanoseconds()
         let createSeconds = Double(HostClock.monotonicNanoseconds() - createStart) / 1e9
         if !mode.paused {
             notes.append("the driver cannot start domains paused; the first console bytes may be lost")
@@ -170,11 +188,8 @@ public struct BootProbe: Sendable {
         var consoleHandle: ConsoleStream?
         var sampler: DomainSampler?
 
-        defer {
-            sampler?.stop()
-            consoleHandle?.close()
-            if DomainRemoval.destroyConfirmingGone(domain) { try? ledger?.recordRemoved(ledgerEntry) }
-        }
+        // The one teardown of the domain, at the end of the boot (`endDomain`); there is no
+        // early return between here and there.
 
         // Console on the paused domain, then resume: no early byte lost.
         do {
@@ -203,6 +218,15 @@ public struct BootProbe: Sendable {
             switch look {
             case .success(let sample): feed.yield(.sample(sample))
             case .failure(let error): feed.yield(.sampleFailed(error))
+            }
+        }
+        // The boot's own clock: the deadline and the stall tests are checked every second even
+        // when no console byte, lifecycle event or sample arrives (a sampler blocked in a
+        // libvirt call on a wedged host delivers nothing).
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                feed.yield(.tick)
             }
         }
         var watchdog = BootWatchdog(policy: settings.stall, vcpus: spec.vcpus)
@@ -290,9 +314,12 @@ public struct BootProbe: Sendable {
         write(console.finish())
         let finalEnding = ending ?? .timeout
         let result = console.judge(finalEnding, at: endTime)
-        sampler?.stop()
-        consoleHandle?.close()
-        _ = try? domain.destroy()
+        ticker.cancel()
+        if await Self.endDomain(domain, sampler: sampler, console: consoleHandle, seconds: settings.createTimeout) {
+            try? ledger?.recordRemoved(ledgerEntry)
+        } else {
+            notes.append("could not confirm that \(name) is gone (destroy did not succeed in time); its ledger line stays: run `bootcanary cleanup -c \(connection.uri)`")
+        }
         files.release(into: &notes)
         let boot = ProbeBoot(kind: kind, run: run, domainName: name, result: result, transcript: transcript,
                              started: started, ended: Date(), createSeconds: createSeconds, notes: notes)
@@ -303,6 +330,17 @@ public struct BootProbe: Sendable {
 }
 
 extension BootProbe {
+    /// Stops sampling, closes the console and destroys the domain, on a thread of its own and
+    /// for at most `seconds`: on a wedged host each of these RPCs can block. True when the
+    /// domain is known to be gone.
+    static func endDomain(_ domain: Domain, sampler: DomainSampler?, console: ConsoleStream?, seconds: Double) async -> Bool {
+        (try? await BlockingCall.run("destroying \(domain.name)", seconds: seconds) {
+            sampler?.stop()
+            console?.close()
+            return DomainRemoval.destroyConfirmingGone(domain)
+        }) ?? false
+    }
+
     /// The metadata every transcript carries (`BootcanaryTranscript`'s `@meta` keys).
     func metadata(_ base: TranscriptMetadata, kind: ProbeKind, run: Int, started: Date) -> TranscriptMetadata {
         var meta = base
@@ -337,4 +375,27 @@ extension BootProbe {
         try? file?.writer.writeResult(boot.described)
         return boot
     }
+}
+
+/// What a create running on its own thread tells the boot: when the gate let it through (the
+/// time queued behind another create is not the create's), where the host log stood then, and
+/// whether the boot has given up on it.
+final class CreateMarks: Sendable {
+    private struct State {
+        var startNanoseconds: UInt64?
+        var logMark: Int?
+        var abandoned = false
+    }
+    private let state = Mutex(State())
+
+    func started(logMark: Int?) {
+        state.withLock {
+            $0.startNanoseconds = HostClock.monotonicNanoseconds()
+            $0.logMark = logMark
+        }
+    }
+    func abandon() { state.withLock { $0.abandoned = true } }
+    var abandoned: Bool { state.withLock { $0.abandoned } }
+    var logMark: Int? { state.withLock { $0.logMark } }
+    var startNanoseconds: UInt64? { state.withLock { $0.startNanoseconds } }
 }

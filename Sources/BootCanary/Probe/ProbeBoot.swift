@@ -6,6 +6,10 @@ public struct BootSettings: Sendable {
     public var timeout: Double
     public var stall: StallPolicy
     public var classifier: ClassifierOptions
+    /// Give up on a create call after this many seconds, queueing included. Measured: a
+    /// pygrub create on the Xen lab takes 14-19 s, a QEMU create 0.4 s (44 s when libvirt
+    /// re-probes QEMU, LAB-NOTES.md); a hung pygrub inside libxl's create blocked for 7 min.
+    public var createTimeout: Double = 180
 
     public static let defaultTimeout = 600.0
 
