@@ -38,6 +38,7 @@ struct AnalyzeCommand: ParsableCommand {
                 throw ValidationError("--kind takes KIND:FILE with KIND one of \(ProbeKind.allCases.map(\.rawValue).joined(separator: ", ")) (got \(k))")
             }
         }
+        if let grace, let problem = ProbeLimits.grace.flagProblem(grace) { throw ValidationError(problem) }
         if let expect {
             do { _ = try Regex(expect) } catch { throw ValidationError("--expect is not a valid regex: \(error)") }
         }
