@@ -94,3 +94,30 @@ import Testing
         #expect(values[4] == .integer(Int.max))
     }
 }
+
+/// The same ranges as users meet them: the built CLI refuses before connecting anywhere.
+@Suite struct CLINumberTests {
+    @Test(arguments: [
+        (["boot", "--kernel", "/nonexistent", "--timeout", "inf"], "--timeout must be a number above 0 and at most 86400 seconds (got inf)"),
+        (["boot", "--kernel", "/nonexistent", "--stall-timeout", "nan"], "--stall-timeout must be a number above 0"),
+        (["boot", "--kernel", "/nonexistent", "--vcpus", "0"], "--vcpus must be an integer from 1 to 64 (got 0)"),
+        (["canary", "--kernel", "/nonexistent", "--runs=-1"], "--runs must be an integer from 1 to 20 (got -1)"),
+        (["diagnose", "--image", "/nonexistent", "--out", "/nonexistent", "--parallel", "99999"], "--parallel must be an integer from 1 to 32 (got 99999)"),
+        (["analyze", "--grace", "1e400", "/dev/null"], "--grace must be a number from 0 to 60 seconds (got inf)"),
+    ])
+    func flagsOutOfRangeAreUsageErrors(arguments: [String], message: String) throws {
+        let r = try Tool.bootcanary(arguments)
+        #expect(r.status == 64, "\(r.err)")
+        #expect(r.err.contains(message), "\(r.err)")
+    }
+
+    @Test func aProfileWithAnOverflowingNumberIsAUsageError() throws {
+        let dir = try Fixtures.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("canary.toml")
+        try "[limits]\ntimeout = 300\nruns = 99999999999999999999\n[installer]\nurl = \"http://x/\"\n".write(to: file, atomically: true, encoding: .utf8)
+        let r = try Tool.bootcanary(["canary", "--profile", file.path, "--out", dir.appendingPathComponent("out").path])
+        #expect(r.status == 64, "\(r.err)")
+        #expect(r.err.contains("\(file.path):3: runs = 99999999999999999999: runs must be an integer from 1 to 20 (the range of --runs)"), "\(r.err)")
+    }
+}
