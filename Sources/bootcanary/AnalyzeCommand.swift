@@ -38,6 +38,7 @@ struct AnalyzeCommand: ParsableCommand {
                 throw ValidationError("--kind takes KIND:FILE with KIND one of \(ProbeKind.allCases.map(\.rawValue).joined(separator: ", ")) (got \(k))")
             }
         }
+        if let grace, let problem = ProbeLimits.grace.flagProblem(grace) { throw ValidationError(problem) }
         if let expect {
             do { _ = try Regex(expect) } catch { throw ValidationError("--expect is not a valid regex: \(error)") }
         }
@@ -75,19 +76,19 @@ struct AnalyzeCommand: ParsableCommand {
             document.diagnosis = diagnosis?.diagnosis
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(document), as: UTF8.self))
+            Terminal.printJSON(String(decoding: try encoder.encode(document), as: UTF8.self))
         } else {
-            for analysis in analyses { print(AnalysisText.describe(analysis)) }
-            for bad in unreadable { print("\(bad.file): \(bad.message)\n") }
-            if let comparison { print(AnalysisText.describe(comparison)) }
+            for analysis in analyses { Terminal.print(AnalysisText.describe(analysis) + "\n") }
+            for bad in unreadable { Terminal.print("\(bad.file): \(bad.message)\n\n") }
+            if let comparison { Terminal.print(AnalysisText.describe(comparison) + "\n") }
             if let diagnosis {
-                print("Diagnosis")
-                print(VerdictText.render(diagnosis.diagnosis))
-                for skipped in diagnosis.skipped { print("  (not in the diagnosis: \(skipped): its kind is unknown; pass --kind KIND:\(skipped))") }
+                Terminal.print("Diagnosis")
+                Terminal.print(VerdictText.render(diagnosis.diagnosis))
+                for skipped in diagnosis.skipped { Terminal.print("  (not in the diagnosis: \(skipped): its kind is unknown; pass --kind KIND:\(skipped))") }
             }
         }
         for bad in unreadable where json {
-            FileHandle.standardError.write(Data("bootcanary analyze: \(bad.file): \(bad.message)\n".utf8))
+            Terminal.progress("bootcanary analyze: \(bad.file): \(bad.message)")
         }
         var status = Self.exitStatus(analyses.map(\.result.outcome), unreadable: unreadable.count)
         // With several logs of known kinds the diagnosis speaks for them (CONTRACT.md: verdict
@@ -124,15 +125,15 @@ enum AnalysisText {
         if let title = r.title { row("title", safe(title)) }
         if let panic = r.panicReason, panic != r.title { row("panic", safe(panic)) }
         if let t = r.secondsToOutcome { row("decided at", seconds(t)) }
-        row("ended by", r.ending.reason)
+        row("ended by", safe(r.ending.reason))
         for e in r.evidence.prefix(4) {
-            row("evidence", "line \(e.line) (\(e.reason)): " + safe(String(e.text.prefix(120))))
+            row("evidence", "line \(e.line) (\(safe(e.reason))): " + safe(String(e.text.prefix(120))))
         }
         if !r.lastLines.isEmpty {
             out += "  last lines\n"
             for line in r.lastLines.suffix(6) { out += "    " + safe(String(line.prefix(160))) + "\n" }
         }
-        for note in a.notes { out += "  note: \(note)\n" }
+        for note in a.notes { out += "  note: \(safe(note))\n" }
         return out
     }
 
@@ -144,7 +145,8 @@ enum AnalysisText {
         return out
     }
 
-    static func safe(_ s: String) -> String { ConsoleText.terminalSafe(s) }
+    /// Per field, so a line break inside one cannot forge a row of its own.
+    static func safe(_ s: String) -> String { TerminalText.line(s) }
 
     static func seconds(_ s: Double) -> String {
         s < 10 ? String(format: "%.2f s", s) : String(format: "%.1f s", s)

@@ -29,7 +29,7 @@ struct BootCommand: AsyncParsableCommand {
             Teardown.shared.atEnd { ledger.closeIfSettled() }
             let out = json ? FileHandle.standardError : FileHandle.standardOutput
             if !quiet {
-                out.write(Data("bootcanary: \(plan.kind.rawValue) probe on \(connection.uri) (\(plan.summary))\n".utf8))
+                Terminal.write(out, "bootcanary: \(plan.kind.rawValue) probe on \(connection.uri) (\(plan.summary))")
             }
             let boot = try await ProbeRunner(connection: connection, ledger: ledger, settings: probe.settings,
                                                  hostAccess: connect.hostAccess(for: connection))
@@ -40,7 +40,7 @@ struct BootCommand: AsyncParsableCommand {
                 }
             status = BootExit.status(for: boot.result.outcome)
             if json {
-                Terminal.print(try JSONFormat.string(boot.described))
+                Terminal.printJSON(try JSONFormat.string(boot.described))
             } else if boot.result.outcome != .infraError || boot.result.lines > 0 {
                 Terminal.print(BootSummaryText.render(boot))
             }

@@ -28,6 +28,11 @@ struct CanaryCommand: AsyncParsableCommand {
     @Option(name: .customLong("fleet-parallel"), help: ArgumentHelp("Hosts at once with --hosts.", valueName: "N")) var fleetParallel = 4
     @Option(name: .customLong("host-timeout"), help: ArgumentHelp("No new boot starts on a host after S seconds (--hosts).", valueName: "S")) var hostTimeout = 3600.0
 
+    func validate() throws {
+        if let runs, let problem = ProbeLimits.runs.flagProblem(Double(runs)) { throw ValidationError(problem) }
+        if let parallel, let problem = ProbeLimits.parallel.flagProblem(Double(parallel)) { throw ValidationError(problem) }
+    }
+
     func run() async throws {
         SignalTrap.install()
         defer { SignalTrap.yieldToTeardown() }

@@ -71,18 +71,30 @@ func reportingFailures(_ body: () async throws -> Void) async throws {
     }
 }
 
-/// Where the CLI writes. Progress and errors go to stderr; results to stdout.
+/// Where the CLI writes. Progress and errors go to stderr; results to stdout. Every text goes
+/// through `TerminalText` (guest, record and tree text can reach any of them); JSON is written
+/// as the encoder made it, since it escapes controls itself and must stay valid.
 enum Terminal {
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data("bootcanary: \(message)\n".utf8))
+        write(FileHandle.standardError, "bootcanary: \(message)")
     }
 
     static func progress(_ message: String) {
-        FileHandle.standardError.write(Data("\(message)\n".utf8))
+        write(FileHandle.standardError, message)
     }
 
     static func print(_ text: String) {
-        FileHandle.standardOutput.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+        write(FileHandle.standardOutput, text)
+    }
+
+    /// `text` on `handle`, made terminal-safe line by line, ending in a newline.
+    static func write(_ handle: FileHandle, _ text: String) {
+        let body = text.hasSuffix("\n") ? String(text.dropLast()) : text
+        handle.write(Data((TerminalText.block(body) + "\n").utf8))
+    }
+
+    static func printJSON(_ json: String) {
+        FileHandle.standardOutput.write(Data((json.hasSuffix("\n") ? json : json + "\n").utf8))
     }
 
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }

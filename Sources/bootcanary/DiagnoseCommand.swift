@@ -23,8 +23,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
     var noEarlyStop = false
 
     mutating func validate() throws {
-        if runs < 1 || runs > 20 { throw ValidationError("--runs must be between 1 and 20") }
-        if let parallel, parallel < 1 || parallel > 32 { throw ValidationError("--parallel must be between 1 and 32") }
+        if let problem = ProbeLimits.runs.flagProblem(Double(runs)) { throw ValidationError(problem) }
+        if let parallel, let problem = ProbeLimits.parallel.flagProblem(Double(parallel)) { throw ValidationError(problem) }
         if probe.pygrub != nil { throw ValidationError("diagnose boots the image's own kernel from --image; --pygrub is for boot") }
     }
 

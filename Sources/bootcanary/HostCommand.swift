@@ -15,7 +15,7 @@ struct HostCommand: AsyncParsableCommand {
         try await reportingFailures {
             let connection = try connect.open(readOnly: true)
             let facts = try HostFacts.gather(from: connection)
-            Terminal.print(json ? try JSONFormat.string(facts) : HostFactsText.render(facts))
+            if json { Terminal.printJSON(try JSONFormat.string(facts)) } else { Terminal.print(HostFactsText.render(facts)) }
         }
     }
 }

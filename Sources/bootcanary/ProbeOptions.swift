@@ -62,11 +62,14 @@ struct ProbeOptions: ParsableArguments {
     var grace: Double = 10
 
     mutating func validate() throws {
-        if memory < 32 { throw ValidationError("--memory \(memory) is too small for a Linux guest; use at least 64 (MiB)") }
-        if vcpus < 1 || vcpus > 64 { throw ValidationError("--vcpus must be between 1 and 64") }
-        if timeout <= 0 { throw ValidationError("--timeout must be positive") }
-        if stallTimeout <= 0 || frozenAfter <= 0 || noOutputTimeout <= 0 {
-            throw ValidationError("--stall-timeout, --frozen-after and --no-output-timeout must be positive")
+        // One definition of each range, shared with the canary profile (ProbeLimits).
+        let checks: [(ProbeLimit, Double)] = [
+            (ProbeLimits.memory, Double(memory)), (ProbeLimits.vcpus, Double(vcpus)), (ProbeLimits.timeout, timeout),
+            (ProbeLimits.stallTimeout, stallTimeout), (ProbeLimits.frozenAfter, frozenAfter),
+            (ProbeLimits.noOutputTimeout, noOutputTimeout), (ProbeLimits.grace, grace),
+        ]
+        for (limit, value) in checks {
+            if let problem = limit.flagProblem(value) { throw ValidationError(problem) }
         }
         if frozenAfter > stallTimeout { throw ValidationError("--frozen-after (\(frozenAfter)) must not exceed --stall-timeout (\(stallTimeout))") }
         if kernel == nil && (initrd != nil || cmdline != nil) { throw ValidationError("--initrd and --cmdline need --kernel") }

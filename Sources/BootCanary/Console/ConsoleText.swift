@@ -79,18 +79,4 @@ public enum ConsoleText {
             return j + 1
         }
     }
-
-    /// Text made safe to print on a terminal: every C0/C1 control character and DEL becomes
-    /// `?`, so a guest's bytes cannot move the cursor or retitle the user's terminal.
-    public static func terminalSafe(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x00..<0x20, 0x7F, 0x80..<0xA0: out.unicodeScalars.append("?")
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
 }

@@ -5,21 +5,42 @@ import FoundationNetworking
 
 /// Downloads with the limits an install-tree fetch needs: a bound on size (a wrong URL must
 /// not fill the disk), a stall timeout (a server that stops sending mid-file must not hang the
-/// probe), HTTP errors as errors, and conditional requests for the cache.
+/// probe), an overall deadline (a server that trickles one byte a second never stalls, and
+/// would otherwise hold the probe forever), HTTP errors as errors, and conditional requests for
+/// the cache.
 public struct HTTPFetch: Sendable {
     public var maxBytes: Int64
     /// Seconds without a single byte before the download is abandoned.
     public var stallSeconds: Double
+    /// When every download made through this value must have finished, however steadily bytes
+    /// arrive. Shared by all files of one install tree (see `InstallerFetcher.fetch`).
+    public var deadline: Deadline?
 
-    public init(maxBytes: Int64 = 1 << 30, stallSeconds: Double = 30) {
+    public init(maxBytes: Int64 = 1 << 30, stallSeconds: Double = 30, deadline: Deadline? = nil) {
         self.maxBytes = maxBytes
         self.stallSeconds = stallSeconds
+        self.deadline = deadline
+    }
+
+    /// A point on the monotonic clock (wall-clock jumps must not end or extend it), with the
+    /// length it was made with, for the message.
+    public struct Deadline: Sendable, Equatable {
+        public var instant: ContinuousClock.Instant
+        public var seconds: Double
+
+        public init(seconds: Double, from start: ContinuousClock.Instant = .now) {
+            self.seconds = seconds
+            self.instant = start.advanced(by: .milliseconds(Int64((seconds * 1000).rounded())))
+        }
+
+        var hasPassed: Bool { ContinuousClock.now >= instant }
     }
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
         case status(url: String, code: Int)
         case tooLarge(url: String, limit: Int64)
         case stalled(url: String, seconds: Double, received: Int64)
+        case deadline(url: String, seconds: Double, received: Int64)
         case transport(url: String, message: String)
         case unsupportedScheme(String)
 
@@ -28,6 +49,8 @@ public struct HTTPFetch: Sendable {
             case .status(let url, let code): "\(url): HTTP \(code) \(HTTPURLResponse.localizedString(forStatusCode: code))"
             case .tooLarge(let url, let limit): "\(url) is larger than the \(limit / (1 << 20)) MiB limit; is it really a kernel or initrd?"
             case .stalled(let url, let seconds, let received): "\(url) stalled: no data for \(Int(seconds)) s after \(received) bytes"
+            case .deadline(let url, let seconds, let received):
+                "\(url) was not fetched within the \(Int(seconds)) s allowed for the install tree's files (\(received) bytes arrived): the server is too slow or trickling; use a nearer mirror, a file:// tree, or a longer --timeout"
             case .transport(let url, let message): "\(url): \(message)"
             case .unsupportedScheme(let url): "\(url): only http, https and file URLs are supported"
             }
@@ -46,6 +69,9 @@ public struct HTTPFetch: Sendable {
     /// probe for optional files. `ifNoneMatch`/`ifModifiedSince` make the request conditional.
     public func download(_ url: URL, to destination: URL, ifNoneMatch: String? = nil,
                          ifModifiedSince: String? = nil) async throws -> Response {
+        if let deadline, deadline.hasPassed {
+            throw Failure.deadline(url: url.absoluteString, seconds: deadline.seconds, received: 0)
+        }
         if url.isFileURL {
             let fm = FileManager.default
             guard fm.fileExists(atPath: url.path) else { return Response(status: 404, bytes: 0) }
@@ -62,7 +88,8 @@ public struct HTTPFetch: Sendable {
         request.timeoutInterval = stallSeconds
         if let ifNoneMatch { request.setValue(ifNoneMatch, forHTTPHeaderField: "If-None-Match") }
         if let ifModifiedSince { request.setValue(ifModifiedSince, forHTTPHeaderField: "If-Modified-Since") }
-        let delegate = try StreamingDelegate(url: url, destination: destination, maxBytes: maxBytes, stallSeconds: stallSeconds)
+        let delegate = try StreamingDelegate(url: url, destination: destination, maxBytes: maxBytes, stallSeconds: stallSeconds,
+                                             deadlineSeconds: deadline?.seconds ?? 0)
         let config = URLSessionConfiguration.ephemeral
         // timeoutIntervalForRequest is an idle timeout: it fires when no byte arrives for that long.
         config.timeoutIntervalForRequest = stallSeconds
@@ -70,10 +97,21 @@ public struct HTTPFetch: Sendable {
         config.requestCachePolicy = .reloadIgnoringLocalCacheData
         let session = URLSession(configuration: config, delegate: delegate, delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }
+        // The overall deadline is ours, not URLSession's: swift-corelibs-foundation does not
+        // enforce timeoutIntervalForResource, and the idle timeout above restarts with each byte.
+        // A Dispatch timer, not a Task: with 2 cores and a test run that blocks cooperative
+        // threads, a Task.sleep deadline of 3 s fired after 8.9 s; Dispatch has its own threads.
+        let timer = deadline.map { deadline in
+            let item = DispatchWorkItem { delegate.expire() }
+            let left = max(0, (ContinuousClock.now.duration(to: deadline.instant)) / .milliseconds(1))
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(left)), execute: item)
+            return item
+        }
+        defer { timer?.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                delegate.continuation = continuation
-                session.dataTask(with: request).resume()
+                let task = session.dataTask(with: request)
+                delegate.start(task, continuation: continuation)
             }
         } onCancel: {
             session.invalidateAndCancel()
@@ -98,7 +136,9 @@ private final class StreamingDelegate: NSObject, URLSessionDataDelegate, @unchec
     let destination: URL
     let maxBytes: Int64
     let stallSeconds: Double
-    var continuation: CheckedContinuation<HTTPFetch.Response, Error>?
+    let deadlineSeconds: Double
+    private var continuation: CheckedContinuation<HTTPFetch.Response, Error>?
+    private var task: URLSessionDataTask?
     private var handle: FileHandle?
     private var received: Int64 = 0
     private var status = 0
@@ -107,11 +147,33 @@ private final class StreamingDelegate: NSObject, URLSessionDataDelegate, @unchec
     private var failure: HTTPFetch.Failure?
     private let lock = NSLock()
 
-    init(url: URL, destination: URL, maxBytes: Int64, stallSeconds: Double) throws {
+    init(url: URL, destination: URL, maxBytes: Int64, stallSeconds: Double, deadlineSeconds: Double) throws {
         self.url = url
         self.destination = destination
         self.maxBytes = maxBytes
         self.stallSeconds = stallSeconds
+        self.deadlineSeconds = deadlineSeconds
+    }
+
+    func start(_ task: URLSessionDataTask, continuation: CheckedContinuation<HTTPFetch.Response, Error>) {
+        lock.lock()
+        self.task = task
+        self.continuation = continuation
+        let expired = failure != nil
+        lock.unlock()
+        // The deadline may have passed before the task existed: cancel it at once then.
+        if expired { task.cancel() } else { task.resume() }
+    }
+
+    /// The overall deadline passed: abandon the transfer, whatever it is doing.
+    func expire() {
+        lock.lock()
+        if failure == nil && (continuation != nil || task == nil) {
+            failure = .deadline(url: url.absoluteString, seconds: deadlineSeconds, received: received)
+        }
+        let task = self.task
+        lock.unlock()
+        task?.cancel()
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,

@@ -68,11 +68,27 @@ public enum InstallTree {
         guard let kernel = ini.value(section, "kernel"), let initrd = ini.value(section, "initrd") else {
             throw Failure.noKernel(url: url, section: section, available: ini.sections.filter { $0.hasPrefix("images-") })
         }
+        // productmd writes `path = sha256:HEX`. A checksum of a file we fetch that cannot be
+        // read fails closed: ignoring it would boot an unverified kernel the tree meant to pin.
+        // Other algorithms (md5, sha1, sha512) are valid productmd that we cannot check.
         var sums: [String: String] = [:]
-        for (path, value) in ini.entries("checksums") {
-            // productmd writes `path = sha256:HEX`.
+        for (rawPath, value) in ini.entries("checksums") {
+            let path = rawPath.hasPrefix("./") ? String(rawPath.dropFirst(2)) : rawPath
+            let wanted = path == kernel || path == initrd
             let parts = value.split(separator: ":", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "sha256" { sums[path] = parts[1].lowercased() }
+            guard parts.count == 2 else {
+                if wanted { throw Failure.malformed(url: url, file: ".treeinfo", why: "the checksum of \(path) is '\(UntrustedText.visible(value, limit: 100))', not ALGORITHM:HEX") }
+                continue
+            }
+            guard parts[0].lowercased() == "sha256" else { continue }
+            guard let hex = sha256Hex(parts[1]) else {
+                if wanted { throw Failure.malformed(url: url, file: ".treeinfo", why: "the sha256 of \(path) is not 64 hex digits: '\(UntrustedText.visible(String(parts[1]), limit: 100))'") }
+                continue
+            }
+            if let other = sums[path], other != hex, wanted {
+                throw Failure.malformed(url: url, file: ".treeinfo", why: "\(path) is listed twice with different sha256 (\(other) and \(hex))")
+            }
+            sums[path] = hex
         }
         return Media(layout: .treeinfo, kernel: kernel, initrd: initrd, sha256: sums,
                      family: [ini.value("general", "family"), ini.value("general", "version")].compactMap { $0 }.joined(separator: " "))
@@ -96,17 +112,40 @@ public enum InstallTree {
         return String(url[r].dropFirst("installer-".count).trimmingCharacters(in: CharacterSet(charactersIn: "/")))
     }
 
-    /// Reads Debian's `SHA256SUMS` (`HEX  path`) into checksums by path relative to `base`.
-    public static func parseSHA256SUMS(_ text: String, under base: String) -> [String: String] {
+    /// Reads Debian's `SHA256SUMS` (`HEX  path`, or `HEX *path` in binary mode) into checksums by
+    /// path relative to `base`. A line that names one of `wanted` but cannot be read, or two
+    /// lines giving one of them different sums, fail closed (`Failure.malformed`).
+    public static func parseSHA256SUMS(_ text: String, under base: String, url: String = "",
+                                       wanted: Set<String> = []) throws -> [String: String] {
         var sums: [String: String] = [:]
         for line in text.split(whereSeparator: \.isNewline) {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard parts.count == 2, parts[0].count == 64 else { continue }
-            var path = String(parts[1])
-            if path.hasPrefix("./") { path.removeFirst(2) }
-            sums["\(base)/\(path)"] = parts[0].lowercased()
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard parts.count >= 2 else { continue }
+            var name = String(parts[parts.count - 1])
+            if name.hasPrefix("*") { name.removeFirst() }
+            if name.hasPrefix("./") { name.removeFirst(2) }
+            let path = "\(base)/\(name)"
+            guard parts.count == 2, let hex = sha256Hex(parts[0]) else {
+                if wanted.contains(path) {
+                    throw Failure.malformed(url: url, file: "\(base)/SHA256SUMS",
+                                            why: "the line for \(name) is not 'SHA256  PATH': '\(UntrustedText.visible(String(line), limit: 160))'")
+                }
+                continue
+            }
+            if let other = sums[path], other != hex, wanted.contains(path) {
+                throw Failure.malformed(url: url, file: "\(base)/SHA256SUMS", why: "\(name) is listed twice with different sums (\(other) and \(hex))")
+            }
+            sums[path] = hex
         }
         return sums
+    }
+
+    /// Lower-case hex when `text` is exactly 64 hex digits. The result also names a cache file
+    /// (`sha256-HEX`), so nothing else may pass: a `/` or `..` here would leave the cache.
+    static func sha256Hex<S: StringProtocol>(_ text: S) -> String? {
+        let hex = text.lowercased()
+        guard hex.utf8.count == 64, hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
+        return hex
     }
 }
 

@@ -45,18 +45,45 @@ public struct InstallerFetcher: Sendable {
         public var fromCache: Bool
     }
 
-    /// Locates the media in the tree at `treeURL` and fetches both files.
-    public func fetch(treeURL: String, flavour: InstallTree.Flavour) async throws -> Fetched {
+    /// The longest any tree's files may take, whatever the boot's timeout: a netboot kernel and
+    /// initrd are about 60 MB, 10 minutes is under 100 KB/s, slower than any usable mirror.
+    public static let maximumFetchSeconds = 600.0
+
+    /// The time allowed for fetching the tree's files for a boot whose `--timeout` is
+    /// `bootTimeout`: never longer than the boot itself may take, and never over the cap.
+    public static func fetchSeconds(bootTimeout: Double) -> Double {
+        min(bootTimeout, maximumFetchSeconds)
+    }
+
+    /// Locates the media in the tree at `treeURL` and fetches both files, all of it within
+    /// `seconds` (`.treeinfo`, checksums, kernel and initrd share one deadline).
+    public func fetch(treeURL: String, flavour: InstallTree.Flavour,
+                      within seconds: Double = InstallerFetcher.maximumFetchSeconds) async throws -> Fetched {
+        var bounded = self
+        bounded.http.deadline = HTTPFetch.Deadline(seconds: seconds)
+        return try await bounded.fetchBounded(treeURL: treeURL, flavour: flavour)
+    }
+
+    func fetchBounded(treeURL: String, flavour: InstallTree.Flavour) async throws -> Fetched {
         let base = Self.directoryURL(treeURL)
+        // Every path the tree names goes through TreePath: none may leave the tree.
         let media = try await InstallTree.locate(url: treeURL, flavour: flavour) { path in
-            try await http.text(base.appendingPathComponent(path))
+            try await http.text(try TreePath.resolve(path, under: base))
         }
         var sums = media.sha256
-        if media.layout == .debian, let text = try? await http.text(base.appendingPathComponent("current/images/SHA256SUMS")) {
-            sums.merge(InstallTree.parseSHA256SUMS(text, under: "current/images")) { a, _ in a }
+        if media.layout == .debian {
+            // A missing SHA256SUMS (404) means the tree publishes none; any other failure to
+            // read it fails closed rather than skipping verification.
+            let images = "current/images"
+            if let text = try await http.text(try TreePath.resolve("\(images)/SHA256SUMS", under: base)) {
+                let published = try InstallTree.parseSHA256SUMS(text, under: images, url: treeURL, wanted: [media.kernel, media.initrd])
+                sums.merge(published) { a, _ in a }
+            }
         }
-        let (kernel, k) = try await file(base.appendingPathComponent(media.kernel), sha256: sums[media.kernel])
-        let (initrd, i) = try await file(base.appendingPathComponent(media.initrd), sha256: sums[media.initrd])
+        let kernelURL = try TreePath.resolve(media.kernel, under: base)
+        let initrdURL = try TreePath.resolve(media.initrd, under: base)
+        let (kernel, k) = try await file(kernelURL, sha256: sums[media.kernel])
+        let (initrd, i) = try await file(initrdURL, sha256: sums[media.initrd])
         return Fetched(kernel: kernel, initrd: initrd, media: media, treeURL: treeURL, fromCache: k && i)
     }
 

@@ -151,7 +151,7 @@ public struct ProbeRunner: Sendable {
             spec.boot = .direct(kernel: kernel, initrd: initrd, cmdline: KernelCommandLine.ensuringConsole(cmdline, device: spec.consoleDevice))
         case .installer(let url):
             let flavour: InstallTree.Flavour = plan.domainType == "xen" && plan.guestType != .hvm ? .xen : .native(arch: "x86_64")
-            let fetched = try await fetcher.fetch(treeURL: url, flavour: flavour)
+            let fetched = try await fetcher.fetch(treeURL: url, flavour: flavour, within: InstallerFetcher.fetchSeconds(bootTimeout: settings.timeout))
             prepared.metadata["installer"] = "\(fetched.media.layout.rawValue) tree \(url): \(fetched.media.kernel)"
             let cmdline = "console=\(spec.consoleDevice)"
             if isLocal {

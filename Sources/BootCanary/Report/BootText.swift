@@ -6,7 +6,7 @@ import Foundation
 public enum LiveConsole {
     public static func format(_ line: ConsoleLine, time: ConsoleTime?) -> String {
         let offset = time.map { String(format: "%8.3f", $0.seconds) } ?? "       -"
-        return "[+\(offset)] \(ConsoleText.terminalSafe(line.text))\n"
+        return "[+\(offset)] \(TerminalText.line(line.text))\n"
     }
 }
 
@@ -17,16 +17,16 @@ public enum BootSummaryText {
         var out: [String] = []
         let secs = { (v: Double?) in v.map { String(format: "%.2f s", $0) } ?? "-" }
         out.append("")
-        out.append("outcome      \(r.outcome.rawValue)\(r.title.map { ": \($0)" } ?? "")")
+        out.append("outcome      \(r.outcome.rawValue)\(r.title.map { ": \(TerminalText.line($0))" } ?? "")")
         out.append("milestone    \(r.lastMilestone.rawValue)")
-        if let last = r.lastLine { out.append("last line    \(ConsoleText.terminalSafe(last))") }
+        if let last = r.lastLine { out.append("last line    \(TerminalText.line(last))") }
         out.append("time         \(secs(r.secondsToOutcome)) to outcome, first byte after \(secs(r.firstByteSeconds))")
         if let stall = r.stallSeconds { out.append("stall        \(String(format: "%.1f", stall)) s of silence, vCPUs \(r.vcpu?.rawValue ?? "unknown")") }
         out.append("console      \(r.lines) lines, \(r.bytes) bytes")
-        out.append("ended by     \(endingText(r.ending))")
+        out.append("ended by     \(TerminalText.line(endingText(r.ending)))")
         if let create = boot.createSeconds { out.append("create       \(String(format: "%.2f s", create)) (\(boot.domainName), destroyed)") }
         if let t = boot.transcript { out.append("transcript   \(t.path)") }
-        for note in boot.notes { out.append("note         \(note)") }
+        for note in boot.notes { out.append("note         \(TerminalText.line(note))") }
         return out.joined(separator: "\n")
     }
 

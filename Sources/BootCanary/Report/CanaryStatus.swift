@@ -28,7 +28,9 @@ public enum CanaryStatus {
         } else {
             text = "\(host): \(d.verdict.rawValue), \(d.action.rawValue) - \(d.summary)"
         }
-        return "BOOTCANARY \(word(d.exitStatus)) - \(ConsoleText.terminalSafe(text)) | \(perfdata(record))"
+        // Nagios takes everything after the first `|` as perfdata: a title quoting one would
+        // corrupt the metrics, so the text has none.
+        return "BOOTCANARY \(word(d.exitStatus)) - \(TerminalText.line(text).replacingOccurrences(of: "|", with: "/")) | \(perfdata(record))"
     }
 
     /// `'kernel_login_seconds'=4.2s;;;0` per kind, then the boot counts.

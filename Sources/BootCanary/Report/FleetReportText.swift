@@ -11,14 +11,14 @@ public enum FleetReportText {
             o += "## Hosts sharing a host UUID\n\n"
             o += "Cloned hypervisor installs share one host UUID; management stacks such as CloudStack then refuse every clone after the first. Give each host its own (libvirtd.conf `host_uuid`, or regenerate the SMBIOS/machine id).\n\n"
             for (uuid, uris) in r.duplicateHostUUIDs.sorted(by: { $0.key < $1.key }) {
-                o += "- `\(uuid)`: " + uris.map { "\(MarkdownText.code($0))" }.joined(separator: ", ") + "\n"
+                o += "- \(MarkdownText.code(uuid)): " + uris.map { "\(MarkdownText.code($0))" }.joined(separator: ", ") + "\n"
             }
             o += "\n"
         }
         o += "## Hosts\n\n| host | URI | status | verdict | action | seconds | summary | report |\n|---|---|---|---|---|---:|---|---|\n"
         for h in r.hosts {
             let status = CanaryStatus.word(ExitStatus(rawValue: h.status) ?? .unknown)
-            o += "| \(MarkdownText.inline(h.hostname ?? "?")) | \(MarkdownText.code(h.uri)) | \(status) | \(h.verdict?.rawValue ?? "-") | \(h.action?.rawValue ?? "-") | \(Int(h.seconds)) | \(MarkdownText.inline(h.summary)) | \(h.run.map { "\($0)/report.md" } ?? "-") |\n"
+            o += "| \(MarkdownText.inline(h.hostname ?? "?")) | \(MarkdownText.code(h.uri)) | \(status) | \(h.verdict?.rawValue ?? "-") | \(h.action?.rawValue ?? "-") | \(Int(h.seconds)) | \(MarkdownText.inline(h.summary)) | \(h.run.map { MarkdownText.inline("\($0)/report.md") } ?? "-") |\n"
         }
         return o
     }
@@ -36,7 +36,7 @@ public enum FleetReportText {
             parts.append(p)
         }
         if !r.duplicateHostUUIDs.isEmpty { parts.append("\(r.duplicateHostUUIDs.count) host UUID shared by several hosts") }
-        let text = ConsoleText.terminalSafe("\(r.hosts.count) hosts: " + parts.joined(separator: ", "))
+        let text = TerminalText.line("\(r.hosts.count) hosts: " + parts.joined(separator: ", ")).replacingOccurrences(of: "|", with: "/")
         let perf = ["OK", "WARNING", "CRITICAL", "UNKNOWN"].map { w in
             "'\(w.lowercased())_hosts'=\(r.hosts.filter { CanaryStatus.word(ExitStatus(rawValue: $0.status) ?? .unknown) == w }.count);;;0;\(r.hosts.count)"
         }

@@ -29,7 +29,7 @@ public enum MarkdownReport {
             out.append("- \(i == 0 ? "**To be surer:** " : "  also: ")\(MarkdownText.inline(n))")
         }
         out.append("- **Host:** \(MarkdownText.inline(r.host.hostname)) (\(MarkdownText.inline(r.host.uri)), \(MarkdownText.inline(r.host.hypervisor)) \(MarkdownText.inline(r.host.hypervisorVersion)))")
-        out.append("- **Run:** \(MarkdownText.inline(r.runID)), \(r.mode), \(ReportWords.date(r.started)) to \(ReportWords.date(r.ended)), \(r.boots.count) boot\(r.boots.count == 1 ? "" : "s"), bootcanary \(MarkdownText.inline(r.tool.version))")
+        out.append("- **Run:** \(MarkdownText.inline(r.runID)), \(MarkdownText.inline(r.mode)), \(ReportWords.date(r.started)) to \(ReportWords.date(r.ended)), \(r.boots.count) boot\(r.boots.count == 1 ? "" : "s"), bootcanary \(MarkdownText.inline(r.tool.version))")
         out.append("")
 
         para("## Blast radius")

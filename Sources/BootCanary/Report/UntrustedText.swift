@@ -87,14 +87,33 @@ public enum MarkdownText {
     /// allows a backslash before any ASCII punctuation). `|` ends a GFM table cell; GFM's cell
     /// scanner treats `\\` as one escaped character, so the backslash itself is escaped too or
     /// `\|` from the guest would become `\\|` and split the cell. `$` starts math on GitHub and
-    /// GitLab. Line-start constructs (`#`, `-`, `1.`) cannot occur mid-line.
-    static let special: Set<Unicode.Scalar> = ["\\", "`", "*", "_", "[", "]", "<", ">", "|", "~", "&", "$"]
+    /// GitLab. `@` starts a GFM email autolink.
+    static let special: Set<Unicode.Scalar> = ["\\", "`", "*", "_", "[", "]", "<", ">", "|", "~", "&", "$", "@"]
+
+    /// Characters that start a block when they open a line (`#` heading, `>` quote, `-`/`+`
+    /// list or rule, `=` setext underline). Inline text is also placed where a block may
+    /// begin (`- ` + a record's reasoning line, a list item's first words), so a leading one is
+    /// escaped too.
+    static let blockStart: Set<Unicode.Scalar> = ["#", ">", "-", "+", "=", "!"]
 
     /// Untrusted text for a table cell or a sentence: one line, bounded, inert.
     public static func inline(_ s: String, limit: Int = Int.max) -> String {
+        // Leading blanks would make an indented code block at the start of a list item.
+        let visible = Substring(UntrustedText.visible(s, limit: limit)).drop { $0 == " " }
+        let scalars = Array(visible.unicodeScalars)
         var out = ""
-        for ch in UntrustedText.visible(s, limit: limit).unicodeScalars {
-            if special.contains(ch) { out += "\\" }
+        for (i, ch) in scalars.enumerated() {
+            if special.contains(ch) || (i == 0 && blockStart.contains(ch)) { out += "\\" }
+            // `1.` / `1)` at the start is an ordered list.
+            if (ch == "." || ch == ")"), i > 0, scalars[..<i].allSatisfy({ $0.properties.numericType != nil && $0.isASCII }) {
+                out += "\\"
+            }
+            // GFM's extended autolinks: `scheme://` and `www.` become links without any markup.
+            if ch == ":", i + 2 < scalars.count, scalars[i + 1] == "/", scalars[i + 2] == "/" { out += "\\" }
+            if ch == ".", i >= 3, String(String.UnicodeScalarView(scalars[(i - 3)..<i])).lowercased() == "www",
+               i == 3 || !(scalars[i - 4].properties.isAlphabetic || scalars[i - 4].properties.numericType != nil) {
+                out += "\\"
+            }
             out.unicodeScalars.append(ch)
         }
         return out

@@ -74,6 +74,12 @@ public struct CanaryProfile: Sendable, Equatable {
         "image": ["master": .string],
     ]
 
+    /// The range of each numeric key: the one its CLI flag has.
+    static let limits: [String: ProbeLimit] = Dictionary(uniqueKeysWithValues: [
+        ProbeLimits.timeout, ProbeLimits.stallTimeout, ProbeLimits.frozenAfter, ProbeLimits.grace,
+        ProbeLimits.runs, ProbeLimits.parallel, ProbeLimits.memory, ProbeLimits.vcpus,
+    ].map { ($0.key, $0) })
+
     public static func load(_ path: String) throws -> CanaryProfile {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
@@ -99,7 +105,8 @@ public struct CanaryProfile: Sendable, Equatable {
                 }
                 func bad() -> Problem {
                     let wanted = want == .string ? "a string" : want == .integer ? "an integer" : "a number"
-                    return Problem(file: file, line: e.line, message: "\(e.key) must be \(wanted), not \(e.value.typeName)")
+                    let range = Self.limits[e.key].map { " (\($0.rangeText), the range of \($0.flag))" } ?? ""
+                    return Problem(file: file, line: e.line, message: "\(e.key) must be \(wanted), not \(e.value.typeName)\(range)")
                 }
                 var string: String?
                 var number: Double?
@@ -108,10 +115,18 @@ public struct CanaryProfile: Sendable, Equatable {
                 case (.number, .integer(let v)): number = Double(v)
                 case (.number, .float(let v)): number = v
                 case (.integer, .integer(let v)): number = Double(v)
+                // Too big for 64 bits: out of every range; said with the range, not as a type error.
+                case (.number, .outOfRangeInteger), (.integer, .outOfRangeInteger): number = .infinity
                 default: throw bad()
                 }
-                if let number, number <= 0 {
-                    throw Problem(file: file, line: e.line, message: "\(e.key) must be positive")
+                if let number, let limit = Self.limits[e.key], let problem = limit.problem(number) {
+                    let written = switch e.value {
+                    case .outOfRangeInteger(let t): t
+                    case .integer(let v): String(v)
+                    default: ProbeLimit.text(number)
+                    }
+                    throw Problem(file: file, line: e.line,
+                                  message: "\(e.key) = \(written): \(e.key) \(problem) (the range of \(limit.flag))")
                 }
                 switch (table.name, e.key) {
                 case ("", "connect"): p.connect = string

@@ -9,6 +9,10 @@ public struct TOMLDocument: Sendable {
         case float(Double)
         case boolean(Bool)
         case array([Value])
+        /// An integer written in the file that does not fit in 64 bits (`99999999999999999999`),
+        /// kept as its text so the profile can say which key and what range instead of the
+        /// parser trapping or guessing.
+        case outOfRangeInteger(String)
 
         public var typeName: String {
             switch self {
@@ -17,6 +21,7 @@ public struct TOMLDocument: Sendable {
             case .float: "a number"
             case .boolean: "a boolean"
             case .array: "an array"
+            case .outOfRangeInteger: "an integer"
             }
         }
     }
@@ -188,6 +193,14 @@ public struct TOMLDocument: Sendable {
             if word == "true" { return .boolean(true) }
             if word == "false" { return .boolean(false) }
             if let v = Int(word) { return .integer(v) }
+            let digits = word.hasPrefix("+") || word.hasPrefix("-") ? word.dropFirst() : Substring(word)
+            if !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                return .outOfRangeInteger(word)
+            }
+            // TOML's special floats. They parse so that the profile can refuse them by name
+            // ("timeout must be a number from ...") rather than call them "not a value".
+            if digits == "inf" { return .float(word.hasPrefix("-") ? -.infinity : .infinity) }
+            if digits == "nan" { return .float(.nan) }
             if let v = Double(word), word.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) { return .float(v) }
             throw error("'\(word)' is not a value (strings need quotes)")
         }

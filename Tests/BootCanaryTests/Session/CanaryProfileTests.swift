@@ -55,7 +55,7 @@ import Testing
         ("[instaler]\nurl = \"http://x/\"", 1, "unknown table [instaler]"),
         ("[installer]\nurl = \"a\"\nurl = \"b\"", 3, "key url appears twice"),
         ("[guest]\ndomain_type = \"lxc\"\n[installer]\nurl = \"http://x/\"", 2, "domain_type must be xen, kvm or qemu"),
-        ("[limits]\nruns = -1\n[installer]\nurl = \"http://x/\"", 2, "runs must be positive"),
+        ("[limits]\nruns = -1\n[installer]\nurl = \"http://x/\"", 2, "runs = -1: runs must be an integer from 1 to 20 (the range of --runs)"),
         ("[limits]\nexpect = \"(\"\n[installer]\nurl = \"http://x/\"", 2, "expect is not a valid regular expression"),
         ("[kernel]\ncmdline = \"x\"", 1, "[kernel] needs kernel"),
     ])
