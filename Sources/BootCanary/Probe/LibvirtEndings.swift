@@ -74,7 +74,7 @@ struct HostLogExcerpt: Sendable, Equatable {
         let lines = text.split(whereSeparator: \.isNewline).map(String.init)
             .filter { line in table.contains { line.contains($0.words) } }
         let picked = (lines.isEmpty ? Array(text.split(whereSeparator: \.isNewline).suffix(2).map(String.init)) : Array(lines.prefix(4)))
-            .map { ConsoleText.terminalSafe(String($0.prefix(300))) }
+            .map { UntrustedText.visible(String($0), limit: 300) }
         guard !picked.isEmpty else { return "" }
         return " — \(path): " + picked.joined(separator: " | ")
     }
