@@ -22,7 +22,7 @@ struct BootCommand: AsyncParsableCommand {
         try await reportingFailures {
             let connection = try connect.open()
             let facts = try HostFacts.gather(from: connection)
-            let plan = try ProbePlanner.single(probe.planInputs, facts: facts)
+            let plan = try ProbePlanner.single(try probe.resolvedInputs(on: connection).0, facts: facts)
             let runID = ProbeName.newRunID()
             let ledger = try Ledger(runID: runID)
             defer { ledger.closeIfSettled() }

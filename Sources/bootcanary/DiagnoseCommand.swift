@@ -33,13 +33,18 @@ struct DiagnoseCommand: AsyncParsableCommand {
         defer { SignalTrap.yieldToTeardown() }
         var status: Int32 = 0
         try await reportingFailures {
-            let inputs = probe.planInputs
-            guard inputs.image != nil || inputs.kernel != nil || inputs.installer != nil || inputs.master != nil else {
-                throw Failure.usage("nothing to diagnose: give --image DISK (the suspect guest's disk), and to compare it with independent kernels, --installer URL and --kernel PATH --initrd PATH")
+            let given = probe.planInputs
+            guard given.image != nil || given.kernel != nil || given.installer != nil || given.master != nil || probe.domain != nil else {
+                throw Failure.usage("nothing to diagnose: give --image DISK or --domain NAME (the suspect guest), and to compare it with independent kernels, --installer URL and --kernel PATH --initrd PATH")
             }
             let outURL = URL(fileURLWithPath: out)
             try OutputFolder.prepare(outURL)
             let suspect = try connect.open()
+            let (inputs, guestXML) = try probe.resolvedInputs(on: suspect)
+            if let guestXML {
+                // The guest's definition as it was, beside the run: what was booted copies of.
+                try Data(guestXML.utf8).write(to: outURL.appendingPathComponent("guest-domain.xml"), options: .atomic)
+            }
             // Disk paths are the host's: they can be checked here only when the host is this machine.
             if ConnectionURI(suspect.uri).isLocal {
                 for (path, format) in [(inputs.image, inputs.imageFormat), (inputs.master, inputs.masterFormat)] {

@@ -1,11 +1,15 @@
 import ArgumentParser
 import BootCanary
 import Foundation
+import Libvirt
 
 /// The probe options shared by `boot`, `diagnose` and `canary` (CONTRACT.md).
 struct ProbeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The suspect guest's disk (never written).", valueName: "DISK"))
     var image: String?
+
+    @Option(help: ArgumentHelp("The suspect guest as libvirt defines it (shut off; never started or changed): its disk, declared format, guest type, memory and vCPUs.", valueName: "NAME"))
+    var domain: String?
 
     @Option(name: .customLong("image-format"), help: ArgumentHelp("The format of --image/--pygrub as the guest's definition declares it (default raw; never guessed from the disk's bytes).", valueName: "raw|qcow2"))
     var imageFormat: DiskFormat?
@@ -101,6 +105,20 @@ extension DomainSpec.GuestType: ExpressibleByArgument {}
 extension DiskFormat: ExpressibleByArgument {}
 
 extension ProbeOptions {
+    /// The inputs, with `--domain`'s definition under what was given explicitly; the guest's
+    /// XML is returned to be kept with the run.
+    func resolvedInputs(on connection: Connection) throws -> (ProbeInputs, String?) {
+        guard let domain else { return (planInputs, nil) }
+        do {
+            let (definition, xml) = try GuestLookup.load(domain, on: connection)
+            return (try definition.inputs(over: planInputs), xml)
+        } catch let error as GuestLookup.Failure {
+            throw Failure.usage(error.description)
+        } catch let error as GuestDefinition.Failure {
+            throw Failure.usage(error.description)
+        }
+    }
+
     var planInputs: ProbeInputs {
         ProbeInputs(image: image, pygrub: pygrub, kernel: kernel, initrd: initrd, cmdline: cmdline, installer: installer,
                     master: master, domainType: domainType, guestType: guestType, memoryMiB: memory, vcpus: vcpus,

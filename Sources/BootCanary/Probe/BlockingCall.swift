@@ -29,12 +29,23 @@ enum BlockingCall {
                 }
                 if first { continuation.resume(with: result) }
             }
-            let thread = Thread { finish(Result { try body() }) }
+            let done = DispatchSemaphore(value: 0)
+            let thread = Thread {
+                finish(Result { try body() })
+                done.signal()
+            }
             thread.name = "bootcanary-blocking"
             thread.start()
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-                finish(.failure(TimedOut(what: what, seconds: seconds)))
+            // The deadline has a thread of its own too: Dispatch's shared pool and Swift's
+            // cooperative pool were both seen firing timers seconds late in a busy test
+            // process (0.5 s became 5.7 s), which is what a deadline must not do.
+            let timer = Thread {
+                if done.wait(timeout: .now() + seconds) == .timedOut {
+                    finish(.failure(TimedOut(what: what, seconds: seconds)))
+                }
             }
+            timer.name = "bootcanary-deadline"
+            timer.start()
         }
     }
 }

@@ -134,9 +134,15 @@ public struct ProbeRunner: Sendable {
                 guard isLocal else {
                     throw RemoteFiles.Unsupported(what: "the pygrub kind on \(connection.uri) (not Xen, so pygrub would have to run here on a disk that is there)")
                 }
-                let view = try pygrubView(of: image, scratch: scratch, notes: &prepared.notes)
-                let entry = try PygrubLoader().extract(disk: view, into: scratch.appendingPathComponent("boot"))
-                if view != image.path { try? FileManager.default.removeItem(atPath: view) }
+                // pygrub and qemu-img block for seconds: on their own thread, not the cooperative pool.
+                let runner = self
+                let (entry, viewNotes) = try await BlockingCall.run("pygrub on \(disk)", seconds: settings.timeout) {
+                    var notes: [String] = []
+                    let view = try runner.pygrubView(of: image, scratch: scratch, notes: &notes)
+                    defer { if view != image.path { try? FileManager.default.removeItem(atPath: view) } }
+                    return (try PygrubLoader().extract(disk: view, into: scratch.appendingPathComponent("boot")), notes)
+                }
+                prepared.notes += viewNotes
                 spec.boot = .direct(kernel: entry.kernel, initrd: entry.ramdisk,
                                     cmdline: KernelCommandLine.ensuringConsole(entry.args, device: spec.consoleDevice))
                 prepared.metadata["pygrub"] = "kernel \(URL(fileURLWithPath: entry.kernel).lastPathComponent), args \(entry.args)"
