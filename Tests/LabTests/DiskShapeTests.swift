@@ -117,4 +117,35 @@ import Testing
         #expect(try FileState("/etc/shadow") == shadow)
         #expect(record.boots.contains { $0.notes.contains { $0.contains("claim a qcow2 header") } })
     }
+
+    /// `--domain NAME`: a shut-off guest defined with a qcow2 disk is booted from its own
+    /// definition (format included) and left exactly as it was: still defined, still shut off,
+    /// the same XML.
+    @Test func diagnoseByDomainName() throws {
+        let lab = Lab.shared
+        let image = try Self.shapes()["SHAPE_QCOW2"]!
+        let name = "bctest-suspect-\(UUID().uuidString.prefix(6).lowercased())"
+        let xml = """
+            <domain type='qemu'><name>\(name)</name><memory unit='MiB'>256</memory><vcpu>1</vcpu>
+            <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
+            <devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='\(image)'/><target dev='vda' bus='virtio'/></disk></devices>
+            </domain>
+            """
+        let xmlFile = try Lab.tempFolder("shape-domain-xml").appendingPathComponent("guest.xml")
+        try Data(xml.utf8).write(to: xmlFile)
+        let defined = try ExternalTool.run("/usr/bin/virsh", ["-c", lab.uri, "define", xmlFile.path], timeout: 60)
+        #expect(defined.status == 0, "\(defined.stderr)")
+        let domain = try lab.connect().domain(named: name)
+        defer { try? domain.undefine() }
+        let before = try domain.xmlDescription()
+        let out = try Lab.tempFolder("shape-domain")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let cli = try CLI.run(["diagnose", "-c", lab.uri, "--domain", name, "--installer", try lab.treeURL, "--runs", "1", "--out", out.path])
+        let record = try RunRecord.read(out.appendingPathComponent("run.json"))
+        #expect(record.diagnosis.verdict == .healthy, "\(record.diagnosis.summary)\n\(Self.describe(record))\n\(cli.err)")
+        #expect(record.boots.contains { $0.kind == .pygrub && $0.outcome == .booted })
+        #expect(try domain.info().state == .shutoff)
+        #expect(try domain.xmlDescription() == before)
+        #expect(try String(contentsOf: out.appendingPathComponent("guest-domain.xml"), encoding: .utf8) == before)
+    }
 }

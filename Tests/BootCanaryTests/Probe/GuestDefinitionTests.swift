@@ -1,4 +1,5 @@
 import Foundation
+import Libvirt
 import Testing
 @testable import BootCanary
 
@@ -68,5 +69,24 @@ import Testing
         }
         let none = try GuestDefinition.parse("<domain type='kvm'><name>e</name><devices/></domain>")
         #expect(throws: GuestDefinition.Failure.noDisk("e")) { try none.inputs(over: ProbeInputs()) }
+    }
+}
+
+/// GuestLookup against libvirt's test driver, whose one domain `test` is running.
+@Suite struct GuestLookupTests {
+    @Test func aRunningGuestIsRefusedAndAMissingOneNamed() throws {
+        let conn = try Connection(uri: "test:///default")
+        #expect {
+            try GuestLookup.load("test", on: conn)
+        } throws: { error in
+            guard case .notShutOff(let name, _) = error as? GuestLookup.Failure else { return false }
+            return name == "test" && (error as! GuestLookup.Failure).description.contains("shut it down first")
+        }
+        #expect {
+            try GuestLookup.load("no-such-guest", on: conn)
+        } throws: { error in
+            guard case .notFound = error as? GuestLookup.Failure else { return false }
+            return true
+        }
     }
 }
