@@ -130,6 +130,38 @@ struct XenLabTests {
         #expect(record.boots.contains { $0.vcpu == .frozen })
     }
 
+    /// A probe domain that libxl has and libvirt does not know (what a libvirtd crash mid-create
+    /// leaves): cleanup without host access keeps its ledger line and says why; with
+    /// `--host-exec` it asks xl, destroys it and closes the line.
+    @Test func cleanupReachesDomainsOnlyLibxlKnows() throws {
+        let uri = try lab.uri
+        let exec = try lab.value("XEN_LAB_DOM0_EXEC")
+        let name = ProbeName.make(runID: ProbeName.newRunID(), kind: .kernel, repetition: 1)
+        let config = "name='\(name)'\ntype='pv'\nkernel='\(try lab.value("XEN_LAB_KERNEL"))'\nmemory=64\nvcpus=1\n"
+        let created = try ExternalTool.run("/bin/sh", ["-c", "printf '%s' \"$1\" | \(exec) sh -c 'cat > /tmp/orphan.cfg && xl create -p /tmp/orphan.cfg'", "sh", config], timeout: 120)
+        #expect(created.status == 0, "\(created.stderr)")
+        defer { _ = try? ExternalTool.run(exec, ["xl", "destroy", name], timeout: 60) }
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("xen-cleanup-\(UUID().uuidString.prefix(6))")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let ledger = try Ledger(runID: "deadbeef", folder: state.appendingPathComponent("ledger"))
+        try ledger.record(Ledger.Entry(op: .domain, uri: uri, name: name, pid: 999_999))
+        var env = ProcessInfo.processInfo.environment
+        env["BOOTCANARY_STATE_DIR"] = state.path
+        let cli = try #require(BootcanaryCLI.executable).path
+
+        let blind = try ExternalTool.run(cli, ["cleanup", "-c", uri], timeout: 300, environment: env)
+        #expect(blind.status == 3)
+        #expect(blind.stderr.contains("--host-exec"), "\(blind.stderr)")
+        #expect(Ledger.files(in: state.appendingPathComponent("ledger")).count == 1, "the line was closed on libvirt's word")
+
+        let seeing = try ExternalTool.run(cli, ["cleanup", "-c", uri, "--host-exec", exec], timeout: 300, environment: env)
+        #expect(seeing.status == 0, "\(seeing.stdout)\(seeing.stderr)")
+        #expect(seeing.stdout.contains("destroyed domain \(name)"))
+        let listed = try ExternalTool.run(exec, ["xl", "list"], timeout: 60).stdout
+        #expect(!listed.contains(name), "libxl still has it")
+        #expect(Ledger.files(in: state.appendingPathComponent("ledger")).isEmpty)
+    }
+
     /// One line per boot and the last console lines of each that did not boot, for failure messages.
     static func describe(_ record: RunRecord) -> String {
         record.boots.map { b in

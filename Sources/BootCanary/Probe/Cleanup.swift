@@ -7,10 +7,19 @@ import Libvirt
 public struct Cleanup: Sendable {
     public var connection: Connection
     public var ledgerFolder: URL
+    /// How to reach libxl (`xl`) on a Xen host; without it a Xen domain's line is closed only
+    /// when libvirt itself destroyed the domain.
+    public var hostAccess: HostAccess?
 
-    public init(connection: Connection, ledgerFolder: URL = Ledger.defaultFolder()) {
+    public init(connection: Connection, ledgerFolder: URL = Ledger.defaultFolder(), hostAccess: HostAccess? = nil) {
         self.connection = connection
         self.ledgerFolder = ledgerFolder
+        self.hostAccess = hostAccess
+    }
+
+    var toolstack: XenToolstack? {
+        guard connection.uri.hasPrefix("xen"), let hostAccess else { return nil }
+        return XenToolstack(access: hostAccess)
     }
 
     public struct Report: Sendable, Equatable {
@@ -45,15 +54,12 @@ public struct Cleanup: Sendable {
                 case .domain:
                     // Another connection's domain is for a cleanup against that URI.
                     guard entry.uri == connection.uri, let name = entry.name, ProbeName.isProbe(name) else { continue }
-                    do {
-                        let domain = try connection.domain(named: name)
-                        if try domain.destroy() { report.destroyed.append(name) }
-                        if domain.isPersistent { try domain.undefine() }
+                    switch removeDomain(name) {
+                    case .gone(let destroyed):
+                        if destroyed { report.destroyed.append(name) }
                         try? ledger?.recordRemoved(entry)
-                    } catch where error.code == .noDomain {
-                        try? ledger?.recordRemoved(entry)
-                    } catch {
-                        report.failures.append("\(name): \(error.message)")
+                    case .unconfirmed(let why):
+                        report.failures.append("\(name): \(why); its ledger line stays")
                     }
                 case .scratch:
                     guard let path = entry.path, path.contains("bootcanary") else { continue }
@@ -88,6 +94,45 @@ public struct Cleanup: Sendable {
             report.unrecorded = domains.map(\.name).filter { ProbeName.isProbe($0) && !known.contains($0) }.sorted()
         }
         return report
+    }
+
+    enum Removal: Equatable {
+        /// Known gone from the hypervisor; true when this cleanup destroyed it.
+        case gone(destroyedNow: Bool)
+        case unconfirmed(String)
+    }
+
+    /// Destroys a recorded domain through libvirt and, on Xen, makes sure libxl no longer has
+    /// it either: libvirt's "no such domain" after a daemon restart is not proof.
+    func removeDomain(_ name: String) -> Removal {
+        var destroyed = false
+        var libvirtFailure: String?
+        do {
+            let domain = try connection.domain(named: name)
+            destroyed = try domain.destroy()
+            if domain.isPersistent { try domain.undefine() }
+        } catch where error.code == .noDomain {
+            // Absent from libvirt's view; on Xen, ask libxl below.
+        } catch {
+            libvirtFailure = error.message
+        }
+        guard connection.uri.hasPrefix("xen") else {
+            return libvirtFailure.map { .unconfirmed($0) } ?? .gone(destroyedNow: destroyed)
+        }
+        guard let toolstack else {
+            if let libvirtFailure { return .unconfirmed(libvirtFailure + " (give --host-exec CMD or an +ssh URI so cleanup can reach xl)") }
+            return .unconfirmed("libvirt does not know it, but libxl may (domains created while dom0's libvirtd crashed survive its restart); give --host-exec CMD or an +ssh URI so cleanup can ask xl")
+        }
+        do {
+            guard let id = try toolstack.domid(name) else { return .gone(destroyedNow: destroyed) }
+            let r = toolstack.destroy(domid: id)
+            guard r.status == 0, try toolstack.domid(name) == nil else {
+                return .unconfirmed("xl destroy \(id) failed: \(r.lastErrorLine ?? "exit \(r.status)")")
+            }
+            return .gone(destroyedNow: true)
+        } catch {
+            return .unconfirmed("\(libvirtFailure.map { $0 + "; " } ?? "")\(error)")
+        }
     }
 
     /// Whether `pid` is a live bootcanary process (not a recycled pid of something else).
