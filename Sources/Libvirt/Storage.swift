@@ -24,22 +24,54 @@ public final class StoragePool: @unchecked Sendable {
     /// Finds the directory pool `name`, or defines, builds and starts it at `path` (virt-install's
     /// `boot-scratch`: /var/lib/xen on Xen hosts, /var/lib/libvirt/boot elsewhere).
     /// The corresponding C functions are `virStoragePoolDefineXML`, `virStoragePoolBuild`,
-    /// `virStoragePoolCreate` and `virStoragePoolSetAutostart`.
+    /// `virStoragePoolCreate` (no autostart: a pool bootcanary defines is removed at the end).
     public static func directory(named name: String, path: String, on connection: Connection) throws(LibvirtError) -> StoragePool {
+        try directoryNoting(named: name, path: path, on: connection).pool
+    }
+
+    /// `directory`, saying whether this call defined the pool (so its definer can remove it).
+    public static func directoryNoting(named name: String, path: String, on connection: Connection) throws(LibvirtError)
+        -> (pool: StoragePool, defined: Bool)
+    {
         let pool: StoragePool
+        var defined = false
         do {
             pool = try lookup(named: name, on: connection)
         } catch where error.code == .noStoragePool {
+            defined = true
             let xml = "<pool type='dir'><name>\(name)</name><target><path>\(path)</path></target></pool>"
             let ptr: OpaquePointer = try check("virStoragePoolDefineXML") { virStoragePoolDefineXML(connection.pointer, xml, 0) }
             pool = StoragePool(pointer: ptr, connection: connection)
             try check("virStoragePoolBuild") { virStoragePoolBuild(ptr, 0) }
-            _ = virStoragePoolSetAutostart(ptr, 1)
         }
         if virStoragePoolIsActive(pool.pointer) != 1 {
             try check("virStoragePoolCreate") { virStoragePoolCreate(pool.pointer, 0) }
         }
-        return pool
+        return (pool, defined)
+    }
+
+    /// Stops and undefines the pool; its directory and any files in it stay.
+    /// The corresponding C functions are `virStoragePoolDestroy` and `virStoragePoolUndefine`.
+    public func remove() throws(LibvirtError) {
+        if virStoragePoolIsActive(pointer) == 1 {
+            try check("virStoragePoolDestroy") { virStoragePoolDestroy(pointer) }
+        }
+        try check("virStoragePoolUndefine") { virStoragePoolUndefine(pointer) }
+    }
+
+    /// Names of the volumes in the pool.
+    /// The corresponding C function is `virStoragePoolListAllVolumes`.
+    public func volumeNames() throws(LibvirtError) -> [String] {
+        var list: UnsafeMutablePointer<OpaquePointer?>?
+        let n = try check("virStoragePoolListAllVolumes") { virStoragePoolListAllVolumes(pointer, &list, 0) }
+        defer { free(list) }
+        var names: [String] = []
+        for i in 0..<Int(n) {
+            guard let v = list?[i] else { continue }
+            if let c = virStorageVolGetName(v) { names.append(String(cString: c)) }
+            virStorageVolFree(v)
+        }
+        return names
     }
 
     public var name: String { virStoragePoolGetName(pointer).map { String(cString: $0) } ?? "" }

@@ -34,6 +34,7 @@ struct XenLabTests {
         default:
             args += ["--installer", try lab.value("LAB_TREE_URL")]
         }
+        let poolBefore = try ExternalTool.run("/usr/bin/virsh", ["-c", uri, "pool-info", "boot-scratch"], timeout: 30).status == 0
         let r = try BootcanaryCLI.run(args)
         let boot = try JSONFormat.decoder().decode(DescribedBoot.self, from: Data(r.out.utf8))
         #expect(r.status == 0, "\(r.err)")
@@ -47,6 +48,9 @@ struct XenLabTests {
             // The uploaded kernel and initrd are gone from the host's boot-scratch pool.
             let volumes = try ExternalTool.run("/usr/bin/virsh", ["-c", uri, "vol-list", "boot-scratch"], timeout: 30).stdout
             #expect(!volumes.contains("bootcanary-"))
+            // A pool bootcanary defined is gone again; one that was there stays.
+            let poolAfter = try ExternalTool.run("/usr/bin/virsh", ["-c", uri, "pool-info", "boot-scratch"], timeout: 30).status == 0
+            #expect(poolAfter == poolBefore)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Libvirt
+import Synchronization
 
 /// Kernels and initrds uploaded to a remote host for one boot, the way virt-install does it
 /// for remote installs (virtinst/install/installer.py `_upload_media`): a directory storage
@@ -18,7 +19,7 @@ final class BootFileUpload: @unchecked Sendable {
     init(connection: Connection, ledger: Ledger?, isXen: Bool) throws {
         self.connection = connection
         self.ledger = ledger
-        pool = try StoragePool.directory(named: Self.poolName, path: isXen ? "/var/lib/xen" : "/var/lib/libvirt/boot", on: connection)
+        pool = try BootScratchPools.shared.acquire(path: isXen ? "/var/lib/xen" : "/var/lib/libvirt/boot", on: connection)
     }
 
     /// Uploads `file` as volume `name`; returns its path on the host.
@@ -46,8 +47,17 @@ final class BootFileUpload: @unchecked Sendable {
             throw error
         }
         lock.withLock { uploaded.append((name, entry, teardown)) }
-        _ = try volume.upload(from: file)
-        return try volume.path()
+        do {
+            _ = try volume.upload(from: file)
+            return try volume.path()
+        } catch {
+            // A volume that did not fill is removed at once, not left half-written on the host.
+            _ = try? volume.delete()
+            try? ledger?.recordRemoved(entry)
+            lock.withLock { uploaded.removeAll { $0.name == name } }
+            Teardown.shared.unregister(teardown)
+            throw error
+        }
     }
 
     /// Deletes every uploaded volume.
@@ -60,6 +70,44 @@ final class BootFileUpload: @unchecked Sendable {
             _ = try? StorageVolume.delete(pool: Self.poolName, name: item.name, on: connection)
             try? ledger?.recordRemoved(item.entry)
             Teardown.shared.unregister(item.teardown)
+        }
+        BootScratchPools.shared.release(on: connection)
+    }
+}
+
+/// The `boot-scratch` pool per host, and whether bootcanary defined it: a pool this process
+/// defined is stopped and undefined when its last upload is gone (its directory stays), so a
+/// run leaves the host's storage configuration as it found it. A pool that was there before
+/// is left alone.
+final class BootScratchPools: Sendable {
+    static let shared = BootScratchPools()
+
+    private struct Use {
+        var users: Int
+        var definedByUs: Bool
+    }
+    private let uses = Mutex<[String: Use]>([:])
+
+    func acquire(path: String, on connection: Connection) throws -> StoragePool {
+        try uses.withLock { table in
+            let (pool, defined) = try StoragePool.directoryNoting(named: BootFileUpload.poolName, path: path, on: connection)
+            var use = table[connection.uri] ?? Use(users: 0, definedByUs: false)
+            use.users += 1
+            use.definedByUs = use.definedByUs || defined
+            table[connection.uri] = use
+            return pool
+        }
+    }
+
+    func release(on connection: Connection) {
+        uses.withLock { table in
+            guard var use = table[connection.uri] else { return }
+            use.users -= 1
+            if use.users > 0 { table[connection.uri] = use; return }
+            table[connection.uri] = nil
+            guard use.definedByUs, let pool = try? StoragePool.lookup(named: BootFileUpload.poolName, on: connection),
+                  (try? pool.volumeNames())?.isEmpty == true else { return }
+            try? pool.remove()
         }
     }
 }
