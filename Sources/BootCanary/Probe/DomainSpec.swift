@@ -100,10 +100,14 @@ public struct DomainSpec: Sendable, Equatable {
     /// The guest device its console appears on: `hvc0` for Xen PV/PVH, `ttyS0` otherwise.
     public var consoleDevice: String { isXen && guestType != .hvm ? "hvc0" : "ttyS0" }
 
-    /// The disk device name the guest kernel sees for disk `index`.
-    public func diskTarget(_ index: Int) -> (dev: String, bus: String) {
+    /// The disk device name and bus for disk `index`. A read-only disk of a Xen HVM guest is
+    /// emulated as SCSI: qemu-xen refuses read-only IDE ("qemu-xen doesn't support read-only
+    /// IDE disk drivers", libxl_dm.c; libxl passes readonly= only for SCSI since Xen 4.11) and
+    /// the guest's blkfront sees the PV twin either way.
+    public func diskTarget(_ index: Int, readOnly: Bool = false) -> (dev: String, bus: String) {
         let letter = String(UnicodeScalar(UInt8(97 + index)))
-        if isXen { return (guestType == .hvm ? "hd\(letter)" : "xvd\(letter)", guestType == .hvm ? "ide" : "xen") }
+        if isXen && guestType == .hvm { return readOnly ? ("sd\(letter)", "scsi") : ("hd\(letter)", "ide") }
+        if isXen { return ("xvd\(letter)", "xen") }
         return ("vd\(letter)", "virtio")
     }
 }

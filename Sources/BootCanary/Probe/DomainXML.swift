@@ -46,7 +46,7 @@ public enum DomainXML {
         x.append("  <on_crash>\(spec.isXen ? "preserve" : "destroy")</on_crash>")
         x.append("  <devices>")
         for (i, disk) in spec.disks.enumerated() {
-            let target = spec.diskTarget(i)
+            let target = spec.diskTarget(i, readOnly: disk.readOnly)
             x.append("    <disk type='\(disk.isBlockDevice ? "block" : "file")' device='disk'>")
             x.append("      <driver name='\(driverName(spec, disk))' type='\(esc(disk.format))'/>")
             x += source(disk.path, block: disk.isBlockDevice, relabel: disk.relabel || spec.isXen, indent: "      ")

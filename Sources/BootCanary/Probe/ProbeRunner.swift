@@ -184,15 +184,15 @@ public struct ProbeRunner: Sendable {
     }
 
     /// How the suspect image is attached, so that it is only ever read:
-    /// - a local QEMU/KVM host, or a local Xen host for qcow2 and for HVM: a qcow2 overlay in
-    ///   scratch (the guest may write, the image is only read). HVM needs it on Xen: qemu-xen
-    ///   refuses read-only IDE disks ("qemu-xen doesn't support read-only IDE disk drivers",
-    ///   libxl_dm.c), and its qdisk backend refuses read-only disks;
-    /// - otherwise read-only: a raw image on Xen PV/PVH through a loop device and blkback.
+    /// - a local QEMU/KVM host, or a local Xen host for qcow2: a qcow2 overlay in scratch (the
+    ///   guest may write, the image is only read); Xen's qdisk backend refuses read-only disks;
+    /// - otherwise read-only: a raw image on Xen through a loop device and blkback, emulated as
+    ///   SCSI for HVM, since qemu-xen refuses read-only IDE disks.
     /// The method is written into the boot's notes.
     func attach(_ image: DiskImage, scratch: URL, writable: Bool, guestType: DomainSpec.GuestType,
                 notes: inout [String]) throws -> DomainSpec.Disk {
-        let overlayWanted = !isXen || image.format != .raw || guestType == .hvm
+        // Xen HVM takes a raw image read-only as emulated SCSI (DomainSpec.diskTarget).
+        let overlayWanted = !isXen || image.format != .raw
         if overlayWanted && isLocal {
             let overlay = try image.overlay(in: scratch)
             notes.append("attached through a copy-on-write overlay in scratch (\(overlay)); \(image.path) is only read")
