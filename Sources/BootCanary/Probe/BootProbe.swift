@@ -158,11 +158,13 @@ public struct BootProbe: Sendable {
         var endTime: ConsoleTime?
         var consoleHandle: ConsoleStream?
         var sampler: DomainSampler?
+        // Issue 10: destroy once. Set by the normal end; the defer covers the other exits.
+        var removed = false
 
         defer {
             sampler?.stop()
             consoleHandle?.close()
-            if DomainRemoval.destroyConfirmingGone(domain) { try? ledger?.recordRemoved(ledgerEntry) }
+            if !removed, DomainRemoval.destroyConfirmingGone(domain) { try? ledger?.recordRemoved(ledgerEntry) }
         }
 
         // Console on the paused domain, then resume: no early byte lost.
@@ -278,9 +280,12 @@ public struct BootProbe: Sendable {
         write(console.finish())
         let finalEnding = ending ?? .timeout
         let result = console.judge(finalEnding, at: endTime)
+        // The sampler's stop waits for its look in flight, so no query overlaps the console's
+        // abort or the destroy (issue 10).
         sampler?.stop()
         consoleHandle?.close()
-        _ = try? domain.destroy()
+        removed = DomainRemoval.destroyConfirmingGone(domain)
+        if removed { try? ledger?.recordRemoved(ledgerEntry) }
         files.restore(into: &notes)
         let boot = ProbeBoot(kind: kind, run: run, domainName: name, result: result, transcript: transcript,
                              started: started, ended: Date(), createSeconds: createSeconds, notes: notes)
