@@ -330,9 +330,11 @@ public struct BootProbe: Sendable {
 }
 
 extension BootProbe {
-    /// Stops sampling, closes the console and destroys the domain, on a thread of its own and
-    /// for at most `seconds`: on a wedged host each of these RPCs can block. True when the
-    /// domain is known to be gone.
+    /// Stops sampling (waiting for a look in flight), closes the console and destroys the
+    /// domain, once, in that order, on a thread of its own and for at most `seconds`: on a
+    /// wedged host each of these RPCs can block, and no query of the domain may overlap its
+    /// destroy (the libxl driver drops the domain lock inside destroy). True when the domain
+    /// is known to be gone.
     static func endDomain(_ domain: Domain, sampler: DomainSampler?, console: ConsoleStream?, seconds: Double) async -> Bool {
         (try? await BlockingCall.run("destroying \(domain.name)", seconds: seconds) {
             sampler?.stop()

@@ -10,8 +10,20 @@ import Synchronization
 /// and on a two-core host the pool has two threads. Two probes booting in parallel (the default
 /// `--parallel 2`) with a busy libvirtd could block both, and a watchdog left without samples
 /// cannot tell an idle guest from a spinning one.
-final class DomainSampler: Sendable {
-    private let stopped = Atomic<Bool>(false)
+///
+/// `stop()` waits for a look already in flight: no `virDomainGetInfo`/`virDomainGetCPUStats`
+/// of this domain may still be on the wire when the boot goes on to abort the console and
+/// destroy the domain (the libxl driver drops the domain's lock inside destroy; a query that
+/// races it is the kind of overlap a diagnosis must not put on a host's daemon).
+final class DomainSampler: @unchecked Sendable {
+    // @unchecked: `stopped` and `finished` are only touched under `condition`.
+    private let condition = NSCondition()
+    private var stopped = false
+    private var finished = false
+
+    /// How long `stop()` waits for a look in flight. A daemon that stopped answering must not
+    /// hold the teardown forever; the boot then ends as an infrastructure error anyway.
+    static let stopWaitSeconds = 30.0
 
     /// Starts sampling at once. `deliver` is called on the sampler's thread.
     init(domain: Domain, interval: Double = 1, clock: BootClock,
@@ -19,7 +31,7 @@ final class DomainSampler: Sendable {
         let thread = Thread { [self] in
             // nil until the first look: whether the driver has a precise CPU counter.
             var precise: Bool?
-            while !stopped.load(ordering: .acquiring) {
+            while !isStopped {
                 let look = Result { () throws(LibvirtError) -> BootWatchdog.Sample in
                     let info = try domain.info()
                     var cpu = info.cpuTimeNanoseconds
@@ -33,14 +45,39 @@ final class DomainSampler: Sendable {
                                                paused: info.state == .paused,
                                                cpuSeconds: Double(cpu) / 1e9)
                 }
+                // Nothing is delivered after stop() returned.
+                if isStopped { break }
                 deliver(look)
-                Thread.sleep(forTimeInterval: interval)
+                // Sleep, but wake at once when stopped.
+                condition.lock()
+                if !stopped { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
+                condition.unlock()
             }
+            condition.lock()
+            finished = true
+            condition.broadcast()
+            condition.unlock()
         }
         thread.name = "bootcanary-sampler"
         thread.start()
     }
 
-    /// Stops sampling; a look already in progress may still be delivered.
-    func stop() { stopped.store(true, ordering: .releasing) }
+    private var isStopped: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopped
+    }
+
+    /// Stops sampling and waits (up to `stopWaitSeconds`) until a look in progress has
+    /// returned; nothing is delivered after this returns. Idempotent.
+    func stop() {
+        condition.lock()
+        defer { condition.unlock() }
+        stopped = true
+        condition.broadcast()
+        let deadline = Date(timeIntervalSinceNow: Self.stopWaitSeconds)
+        while !finished {
+            if !condition.wait(until: deadline) { break }
+        }
+    }
 }
