@@ -15,8 +15,11 @@ struct XenToolstack: Sendable {
     func domid(_ name: String) throws -> Int? {
         let r = access.run(["xl", "domid", name], timeout: 30)
         if r.status == 0, let id = Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) { return id }
-        // xl 4.17: "'NAME' is an invalid domain identifier (rc=-6)" for a name it does not know.
-        if (r.stderr + r.stdout).contains("invalid domain identifier") { return nil }
+        // xl 4.17 for a name it does not know: "Can't get domid of domain name 'NAME', maybe
+        // this domain does not exist." (measured on the Xen lab); older xl: "'NAME' is an
+        // invalid domain identifier".
+        let said = r.stderr + r.stdout
+        if said.contains("maybe this domain does not exist") || said.contains("invalid domain identifier") { return nil }
         throw Unreachable(detail: r.timedOut ? "xl domid timed out" : (r.stderr.split(whereSeparator: \.isNewline).last.map(String.init) ?? "xl exited \(r.status)"))
     }
 

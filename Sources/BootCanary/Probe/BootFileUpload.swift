@@ -76,7 +76,8 @@ final class BootFileUpload: @unchecked Sendable {
 }
 
 /// The `boot-scratch` pool per host, and whether bootcanary defined it: a pool this process
-/// defined is stopped and undefined when its last upload is gone (its directory stays), so a
+/// defined is stopped and undefined when its last upload is gone (its directory and the files
+/// in it stay), so a
 /// run leaves the host's storage configuration as it found it. A pool that was there before
 /// is left alone.
 final class BootScratchPools: Sendable {
@@ -105,8 +106,10 @@ final class BootScratchPools: Sendable {
             use.users -= 1
             if use.users > 0 { table[connection.uri] = use; return }
             table[connection.uri] = nil
+            // A directory pool lists every file in its folder (on Xen, /var/lib/xen holds libxl's
+            // own files): what matters is that no bootcanary upload, ours or another run's, is left.
             guard use.definedByUs, let pool = try? StoragePool.lookup(named: BootFileUpload.poolName, on: connection),
-                  (try? pool.volumeNames())?.isEmpty == true else { return }
+                  let names = try? pool.volumeNames(), !names.contains(where: { $0.hasPrefix(ProbeName.prefix) }) else { return }
             try? pool.remove()
         }
     }

@@ -111,13 +111,15 @@ public struct Cleanup: Sendable {
             let domain = try connection.domain(named: name)
             destroyed = try domain.destroy()
             if domain.isPersistent { try domain.undefine() }
+            // libvirt knew it and destroyed it (libxl's destroy on Xen): gone from the hypervisor.
+            return .gone(destroyedNow: destroyed)
         } catch where error.code == .noDomain {
             // Absent from libvirt's view; on Xen, ask libxl below.
         } catch {
             libvirtFailure = error.message
         }
         guard connection.uri.hasPrefix("xen") else {
-            return libvirtFailure.map { .unconfirmed($0) } ?? .gone(destroyedNow: destroyed)
+            return libvirtFailure.map { .unconfirmed($0) } ?? .gone(destroyedNow: false)
         }
         guard let toolstack else {
             if let libvirtFailure { return .unconfirmed(libvirtFailure + " (give --host-exec CMD or an +ssh URI so cleanup can reach xl)") }
