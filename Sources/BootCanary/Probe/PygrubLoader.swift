@@ -87,7 +87,7 @@ public struct PygrubLoader: Sendable {
         }
         let message = result.lastErrorLine ?? "exited with status \(result.status) and printed nothing"
         throw Failure(message: message, transcript: result.stdout + result.stderr,
-                      readImage: PygrubErrors.readTheImage(result.stderr))
+                      readImage: RefusalTable.pygrubReadTheImage(result.stderr))
     }
 
     /// The kernel and ramdisk pygrub names must be regular files it wrote inside its output

@@ -112,7 +112,3 @@ public enum RefusalTable {
     }
 }
 
-/// pygrub's failures, read against the table.
-enum PygrubErrors {
-    static func readTheImage(_ stderr: String) -> Bool { RefusalTable.pygrubReadTheImage(stderr) }
-}

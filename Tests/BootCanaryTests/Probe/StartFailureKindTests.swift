@@ -92,12 +92,12 @@ import Testing
 
     /// pygrub's words: the ones that come from reading the image, and the ones from our side.
     @Test func pygrubFailuresAreBlamedOnlyWhenItReadTheImage() {
-        #expect(PygrubErrors.readTheImage("Traceback ...\nRuntimeError: Unable to find partition containing kernel"))
-        #expect(PygrubErrors.readTheImage("RuntimeError: couldn't find bootloader config file in the image provided."))
-        #expect(!PygrubErrors.readTheImage("PermissionError: [Errno 13] Permission denied: '/device'"))
-        #expect(!PygrubErrors.readTheImage("ModuleNotFoundError: No module named 'xenfsimage'"))
+        #expect(RefusalTable.pygrubReadTheImage("Traceback ...\nRuntimeError: Unable to find partition containing kernel"))
+        #expect(RefusalTable.pygrubReadTheImage("RuntimeError: couldn't find bootloader config file in the image provided."))
+        #expect(!RefusalTable.pygrubReadTheImage("PermissionError: [Errno 13] Permission denied: '/device'"))
+        #expect(!RefusalTable.pygrubReadTheImage("ModuleNotFoundError: No module named 'xenfsimage'"))
         // Both: a permission problem first makes the partition search's failure meaningless.
-        #expect(!PygrubErrors.readTheImage("PermissionError: denied\nRuntimeError: Unable to find partition containing kernel"))
-        #expect(!PygrubErrors.readTheImage("something nobody has seen before"))
+        #expect(!RefusalTable.pygrubReadTheImage("PermissionError: denied\nRuntimeError: Unable to find partition containing kernel"))
+        #expect(!RefusalTable.pygrubReadTheImage("something nobody has seen before"))
     }
 }
