@@ -28,7 +28,7 @@ import Foundation
 /// image = "/var/lib/xen/images/canary.img"   # also booted through its own bootloader
 ///
 /// [installer]
-/// url = "http://deb.debian.org/debian/dists/bookworm/main/installer-amd64/"
+/// url = "http://MIRROR/debian/dists/bookworm/main/installer-amd64/"
 ///
 /// [image]
 /// master = "/var/lib/xen/images/master.img"

@@ -55,7 +55,7 @@ import Testing
     }
 
     @Test func debianLayoutFollowsVirtInstall() {
-        let url = "http://deb.debian.org/debian/dists/bookworm/main/installer-amd64/"
+        let url = "http://mirror.example/debian/dists/bookworm/main/installer-amd64/"
         let native = InstallTree.debianMedia(url: url, flavour: .native(arch: "x86_64"))
         #expect(native.kernel == "current/images/netboot/debian-installer/amd64/linux")
         #expect(native.initrd == "current/images/netboot/debian-installer/amd64/initrd.gz")

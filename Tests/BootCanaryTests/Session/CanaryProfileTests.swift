@@ -25,7 +25,7 @@ import Testing
     cmdline = "root=/dev/xvda1 ro # not a comment inside quotes"
 
     [installer]
-    url = "http://deb.debian.org/debian/dists/bookworm/main/installer-amd64/"
+    url = "http://mirror.example/debian/dists/bookworm/main/installer-amd64/"
     """
 
     @Test func readsEveryKnownKey() throws {
@@ -41,7 +41,7 @@ import Testing
         #expect(p.inputs.guestType == .pvh)
         #expect(p.inputs.kernel == "/var/lib/xen/boot/vmlinuz")
         #expect(p.inputs.cmdline == "root=/dev/xvda1 ro # not a comment inside quotes")
-        #expect(p.inputs.installer?.hasPrefix("http://deb.debian.org") == true)
+        #expect(p.inputs.installer?.hasPrefix("http://mirror.example") == true)
         #expect(p.settings.classifier.success == .regex("login:\\s*$"))
     }
 
