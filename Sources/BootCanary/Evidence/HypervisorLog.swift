@@ -55,3 +55,19 @@ struct HypervisorLog: Sendable {
         return HostLogExcerpt(path: path, text: text)
     }
 }
+
+/// The lines a host log gained while one create ran, for the report and the refusal table.
+struct HostLogExcerpt: Sendable, Equatable {
+    var path: String
+    var text: String
+
+    /// The log's lines that match a table row (at most 4), as " — host log PATH: …".
+    func quote(for table: [RefusalTable.Row]) -> String {
+        let lines = text.split(whereSeparator: \.isNewline).map(String.init)
+            .filter { line in table.contains { line.contains($0.words) } }
+        let picked = (lines.isEmpty ? Array(text.split(whereSeparator: \.isNewline).suffix(2).map(String.init)) : Array(lines.prefix(4)))
+            .map { UntrustedText.visible(String($0), limit: 300) }
+        guard !picked.isEmpty else { return "" }
+        return " — \(path): " + picked.joined(separator: " | ")
+    }
+}

@@ -51,9 +51,6 @@ enum StartFailureKind {
         case .unsupportedConfiguration?:
             return .infrastructureError("the hypervisor refused the test domain bootcanary defined (\(row!.because)): \(error.message)\(quoted); not evidence about the image or the host")
         case .tooling?:
-            if error.message.contains("Permission denied") {
-                return .infrastructureError("the hypervisor cannot read a file the test domain needs: \(error.message)\(quoted). libvirt's QEMU runs as an unprivileged user: put the file where it can be read (e.g. /var/lib/libvirt/boot) or make it readable")
-            }
             return .infrastructureError("the host could not start the test domain (\(row!.because)): \(error.message)\(quoted)")
         case nil:
             let unread = hostLog == nil && uri.hasPrefix("xen")
@@ -61,21 +58,5 @@ enum StartFailureKind {
                 : ""
             return .infrastructureError("the hypervisor did not start the test domain: \(error.message)\(quoted); nothing shows that the image was read, so this is not counted as evidence\(unread)")
         }
-    }
-}
-
-/// The lines a host log gained while one create ran, for the report and the refusal table.
-struct HostLogExcerpt: Sendable, Equatable {
-    var path: String
-    var text: String
-
-    /// The log's lines that match a table row (at most 4), as " — host log PATH: …".
-    func quote(for table: [RefusalTable.Row]) -> String {
-        let lines = text.split(whereSeparator: \.isNewline).map(String.init)
-            .filter { line in table.contains { line.contains($0.words) } }
-        let picked = (lines.isEmpty ? Array(text.split(whereSeparator: \.isNewline).suffix(2).map(String.init)) : Array(lines.prefix(4)))
-            .map { UntrustedText.visible(String($0), limit: 300) }
-        guard !picked.isEmpty else { return "" }
-        return " — \(path): " + picked.joined(separator: " | ")
     }
 }

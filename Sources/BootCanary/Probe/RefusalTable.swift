@@ -33,7 +33,6 @@ public enum RefusalTable {
     public static let pygrub: [Row] = [
         // Signs of a failure on this side come first: where both appear, nothing is blamed.
         Row(words: "PermissionError", blame: .tooling, because: "pygrub's user could not open the disk: a permission problem on this host"),
-        Row(words: "Permission denied", blame: .tooling, because: "pygrub's user could not open the disk: a permission problem on this host"),
         Row(words: "Error writing temporary copy", blame: .tooling, because: "pygrub could not write its output folder"),
         Row(words: "bad_mount", blame: .tooling, because: "pygrub's own sandbox could not be set up"),
         Row(words: "mount_tmpfs", blame: .tooling, because: "pygrub's own sandbox could not be set up"),
@@ -73,7 +72,8 @@ public enum RefusalTable {
         Row(words: "unsupported flags", blame: .unsupportedConfiguration, because: "the driver refused a flag bootcanary passed"),
         Row(words: "Domain requires explicit", blame: .unsupportedConfiguration, because: "the definition lacks a setting the driver needs"),
         // The host's plumbing.
-        Row(words: "Permission denied", blame: .tooling, because: "the hypervisor's user cannot read a file the domain needs"),
+        Row(words: "Permission denied", blame: .tooling,
+            because: "the hypervisor's user cannot read a file the domain needs; libvirt's QEMU runs unprivileged: put the file where it can be read (e.g. /var/lib/libvirt/boot) or make it readable"),
         Row(words: "Cannot access storage file", blame: .tooling, because: "the host cannot open a file the domain needs"),
         Row(words: "No such file or directory", blame: .tooling, because: "a file the domain needs is missing on the host"),
         Row(words: "Failed to get \"write\" lock", blame: .tooling, because: "another process holds the disk open"),

@@ -101,3 +101,15 @@ import Testing
         #expect(!RefusalTable.pygrubReadTheImage("something nobody has seen before"))
     }
 }
+
+extension StartFailureKindTests {
+    /// QEMU's "Permission denied" is explained as the hypervisor's user, with the advice, not
+    /// as pygrub's (pygrub's own rows are read first).
+    @Test func qemuPermissionDeniedGetsTheHypervisorsExplanation() {
+        let ending = StartFailureKind.ending(for: Self.libvirtError("internal error: qemu unexpectedly closed the monitor: could not open kernel file '/root/k': Permission denied"),
+                                            uri: "qemu:///system", kernelFromImage: false)
+        guard case .infrastructureError(let why) = ending else { Issue.record("\(ending)"); return }
+        #expect(why.contains("put the file where it can be read"))
+        #expect(!why.contains("pygrub"))
+    }
+}
