@@ -99,22 +99,43 @@ public final class ConsoleStream: @unchecked Sendable {
         return (console, events)
     }
 
-    /// Stops reading: removes the callback, then aborts the stream. Idempotent; the handler is
-    /// not called after this returns.
-    public func close() { box.shutdown(graceful: false, notify: nil) }
+    /// Ends the stream: removes the callback if it is still there, then finishes (after the far
+    /// side's end of stream) or aborts it. Idempotent; the handler is not called after this
+    /// returns. Call it only once the domain is gone (see `StreamBox`).
+    public func close() { box.shutdown() }
 
     deinit {
-        box.shutdown(graceful: false, notify: nil)
+        box.shutdown()
         _ = virStreamFree(stream)
     }
 }
 
+/// The stream's life, guarded by one lock: the callback and `close()` may race (virsh guards
+/// its console object with a lock for the same reason).
+///
+/// When the far side ends the stream (EOF or an error), the callback only stops reading: the
+/// stream itself is finished later, by `close()`, which the caller runs after the domain is
+/// gone. Finishing it at once raced libvirtd's own teardown of a domain that stopped by
+/// itself and crashed dom0's libvirtd 9.0 on the Xen lab (`shutdown-event-N: segfault at 90
+/// ... in libvirt.so`, at virFDStreamSetInternalCloseCb+0x1f): the daemon's close of our stream
+/// (virFDStreamCloseInt) sets the stream's private data to NULL and then waits for the
+/// console table's lock, which the domain's disposal (virChrdevFree, from the libxl driver's
+/// shutdown thread) holds while it clears the callbacks of every open console stream, reading
+/// that private data. With the stream still open while the domain is disposed, the table is
+/// cleared first and our later finish finds no callback to call. (libvirt src/conf/virchrdev.c,
+/// src/util/virfdstream.c.)
 private final class StreamBox: @unchecked Sendable {
+    enum Phase {
+        case reading
+        /// The far side ended the stream; the callback is removed and the stream awaits
+        /// `shutdown()`: finished after an orderly end, aborted after an error.
+        case drained(graceful: Bool)
+        case closed
+    }
+
     let stream: OpaquePointer
     let handler: @Sendable (ConsoleEvent) -> Void
-    /// Guards `open` and the read buffer; the callback and `close()` may race (virsh guards its
-    /// console object with a lock for the same reason).
-    let state: Mutex<Bool> = Mutex(true)
+    let phase: Mutex<Phase> = Mutex(.reading)
     nonisolated(unsafe) var buffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     init(stream: OpaquePointer, handler: @escaping @Sendable (ConsoleEvent) -> Void) {
@@ -124,26 +145,34 @@ private final class StreamBox: @unchecked Sendable {
 
     /// Ends the stream once: callback removed before Finish/Abort, as libvirt requires for
     /// non-blocking streams.
-    func shutdown(graceful: Bool, notify: ConsoleEvent?) {
-        state.withLock { open in
-            guard open else { return }
-            open = false
-            finish(graceful: graceful)
-            if let notify { handler(notify) }
+    func shutdown() {
+        phase.withLock { phase in
+            switch phase {
+            case .reading:
+                _ = virStreamEventRemoveCallback(stream)
+                _ = virStreamAbort(stream)
+            case .drained(let graceful):
+                if graceful { _ = virStreamFinish(stream) } else { _ = virStreamAbort(stream) }
+            case .closed:
+                return
+            }
+            virResetLastError()
+            phase = .closed
         }
     }
 
-    /// Must be called with `state` held and open.
-    private func finish(graceful: Bool) {
+    /// Must be called with `phase` held and `.reading`: stops reading, leaves the stream open.
+    private func drained(_ phase: inout Phase, graceful: Bool, _ event: ConsoleEvent) {
         _ = virStreamEventRemoveCallback(stream)
-        if graceful { _ = virStreamFinish(stream) } else { _ = virStreamAbort(stream) }
         virResetLastError()
+        phase = .drained(graceful: graceful)
+        handler(event)
     }
 
     /// Drains the stream. Runs on the event-loop thread.
     func readable(events: Int32) {
-        state.withLock { open in
-            guard open else { return } // a late event after close()
+        phase.withLock { phase in
+            guard case .reading = phase else { return } // a late event after the end
             while true {
                 let n = buffer.withUnsafeMutableBytes { raw in
                     virStreamRecv(stream, raw.baseAddress!.assumingMemoryBound(to: CChar.self), raw.count)
@@ -155,23 +184,16 @@ private final class StreamBox: @unchecked Sendable {
                 }
                 if n == -2 { break } // no data yet
                 if n == 0 {
-                    open = false
-                    finish(graceful: true)
-                    handler(.endOfStream(monotonicNanoseconds: now))
+                    drained(&phase, graceful: true, .endOfStream(monotonicNanoseconds: now))
                 } else {
                     let error = LibvirtError.capture("virStreamRecv")
-                    open = false
-                    finish(graceful: false)
-                    handler(.failed(error, monotonicNanoseconds: now))
+                    drained(&phase, graceful: false, .failed(error, monotonicNanoseconds: now))
                 }
                 return
             }
             let hangup = Int32(VIR_STREAM_EVENT_ERROR.rawValue | VIR_STREAM_EVENT_HANGUP.rawValue)
             if events & hangup != 0 {
-                let now = HostClock.monotonicNanoseconds()
-                open = false
-                finish(graceful: false)
-                handler(.endOfStream(monotonicNanoseconds: now))
+                drained(&phase, graceful: false, .endOfStream(monotonicNanoseconds: HostClock.monotonicNanoseconds()))
             }
         }
     }

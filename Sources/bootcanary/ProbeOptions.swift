@@ -41,6 +41,9 @@ struct ProbeOptions: ParsableArguments {
     @Option(name: .customLong("guest-type"), help: ArgumentHelp("Xen guest type: pv, pvh, hvm.", valueName: "pv|pvh|hvm"))
     var guestType: DomainSpec.GuestType = .pv
 
+    @Option(name: .customLong("pvh-firmware"), help: ArgumentHelp("Xen PVH: the firmware, a path on the host, that boots the image's own grub.cfg (default: pvgrub2 from grub-xen-host, \(BootSettings.defaultPVHFirmware)).", valueName: "PATH"))
+    var pvhFirmware: String = BootSettings.defaultPVHFirmware
+
     @Option(help: ArgumentHelp("Guest memory.", valueName: "MiB"))
     var memory: Int = 256
 
@@ -76,6 +79,7 @@ struct ProbeOptions: ParsableArguments {
             if let problem = limit.flagProblem(value) { throw ValidationError(problem) }
         }
         if frozenAfter > stallTimeout { throw ValidationError("--frozen-after (\(frozenAfter)) must not exceed --stall-timeout (\(stallTimeout))") }
+        if !pvhFirmware.hasPrefix("/") { throw ValidationError("--pvh-firmware must be an absolute path on the host (got \(pvhFirmware))") }
         if kernel == nil && (initrd != nil || cmdline != nil) { throw ValidationError("--initrd and --cmdline need --kernel") }
         if let domainType, !["xen", "kvm", "qemu", "test"].contains(domainType) {
             throw ValidationError("--domain-type must be xen, kvm or qemu (got \(domainType))")
@@ -94,10 +98,12 @@ struct ProbeOptions: ParsableArguments {
     }
 
     var settings: BootSettings {
-        BootSettings(
+        var settings = BootSettings(
             timeout: timeout,
             stall: stallPolicy,
             classifier: ClassifierOptions(success: expect.map { .regex($0) } ?? .loginPrompt, graceSeconds: grace))
+        settings.pvhFirmware = pvhFirmware
+        return settings
     }
 }
 

@@ -162,7 +162,8 @@ public struct BootProbe: Sendable {
             // daemon may have finished on the host, so its ledger line stays.
             let excerpt = marks.logMark.flatMap { hypervisorLog?.excerpt(since: $0) }
             var ending = StartFailureKind.ending(for: error, uri: connection.uri, connectionAlive: connection.isAlive,
-                                                 kernelFromImage: kind.dependsOnImage, hostLog: excerpt)
+                                                 kernelFromImage: kind.dependsOnImage && spec.boot.loadsTheImagesKernelAtCreate,
+                                                 hostLog: excerpt)
             if DomainRemoval.destroyConfirmingGone(name: name, on: connection) {
                 try? ledger?.recordRemoved(ledgerEntry)
             } else if case .infrastructureError(let message) = ending {
@@ -330,16 +331,19 @@ public struct BootProbe: Sendable {
 }
 
 extension BootProbe {
-    /// Stops sampling (waiting for a look in flight), closes the console and destroys the
-    /// domain, once, in that order, on a thread of its own and for at most `seconds`: on a
+    /// Stops sampling (waiting for a look in flight), destroys the domain and then closes the
+    /// console, once, in that order, on a thread of its own and for at most `seconds`: on a
     /// wedged host each of these RPCs can block, and no query of the domain may overlap its
-    /// destroy (the libxl driver drops the domain lock inside destroy). True when the domain
-    /// is known to be gone.
+    /// destroy (the libxl driver drops the domain lock inside destroy). The console is closed
+    /// only after the destroy has returned, when libvirtd has disposed of the domain: closing it
+    /// while the daemon disposes of the domain crashed dom0's libvirtd (see ConsoleStream's
+    /// StreamBox). True when the domain is known to be gone.
     static func endDomain(_ domain: Domain, sampler: DomainSampler?, console: ConsoleStream?, seconds: Double) async -> Bool {
         (try? await BlockingCall.run("destroying \(domain.name)", seconds: seconds) {
             sampler?.stop()
+            let gone = DomainRemoval.destroyConfirmingGone(domain)
             console?.close()
-            return DomainRemoval.destroyConfirmingGone(domain)
+            return gone
         }) ?? false
     }
 

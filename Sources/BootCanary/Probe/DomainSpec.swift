@@ -38,6 +38,12 @@ public struct DomainSpec: Sendable, Equatable {
         case direct(kernel: String, initrd: String?, cmdline: String)
         /// The host's bootloader reads the kernel from the first disk (Xen PV: pygrub, run by libxl).
         case bootloader(path: String, args: String?)
+        /// Firmware boots the first disk through the image's own bootloader (HVM: hvmloader and
+        /// SeaBIOS on Xen, SeaBIOS on QEMU; the MBR's GRUB reads the image's grub.cfg).
+        case firmware
+        /// A PV-protocol firmware loaded as the guest's kernel (Xen PVH: pvgrub2,
+        /// grub-i386-xen_pvh.bin), which reads the image's own grub.cfg from its disks.
+        case pvFirmware(path: String)
     }
 
     public struct Disk: Sendable, Equatable {
@@ -109,6 +115,18 @@ public struct DomainSpec: Sendable, Equatable {
         if isXen && guestType == .hvm { return readOnly ? ("sd\(letter)", "scsi") : ("hd\(letter)", "ide") }
         if isXen { return ("xvd\(letter)", "xen") }
         return ("vd\(letter)", "virtio")
+    }
+}
+
+extension DomainSpec.Boot {
+    /// Whether the create call itself reads the image's kernel: pygrub (run by libxl inside
+    /// the create) and a kernel pygrub extracted do; firmware boots load the host's firmware at
+    /// create and read the image only once the guest runs, so a refusal then is not the image's.
+    public var loadsTheImagesKernelAtCreate: Bool {
+        switch self {
+        case .direct, .bootloader: true
+        case .firmware, .pvFirmware: false
+        }
     }
 }
 

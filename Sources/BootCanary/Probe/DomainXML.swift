@@ -30,12 +30,18 @@ public enum DomainXML {
         if spec.isXen && spec.guestType == .hvm {
             x.append("    <loader>/usr/lib/xen/boot/hvmloader</loader>")
         }
-        if case .direct(let kernel, let initrd, let cmdline) = spec.boot {
+        switch spec.boot {
+        case .direct(let kernel, let initrd, let cmdline):
             x.append("    <kernel>\(esc(kernel))</kernel>")
             if let initrd { x.append("    <initrd>\(esc(initrd))</initrd>") }
             x.append("    <cmdline>\(esc(cmdline))</cmdline>")
-        } else if !spec.isXen || spec.guestType == .hvm {
+        case .pvFirmware(let path):
+            // No command line: pvgrub2 takes the kernel's from the image's grub.cfg.
+            x.append("    <kernel>\(esc(path))</kernel>")
+        case .firmware:
             x.append("    <boot dev='hd'/>")
+        case .bootloader:
+            if !spec.isXen || spec.guestType == .hvm { x.append("    <boot dev='hd'/>") }
         }
         x.append("  </os>")
         if !spec.isXen || spec.guestType == .hvm {

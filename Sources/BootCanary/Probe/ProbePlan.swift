@@ -65,13 +65,23 @@ public struct ProbePlan: Sendable, Equatable {
     public var summary: String {
         let what: String
         switch source {
-        case .pygrub(let disk): what = "\(disk)'s own kernel via pygrub"
+        case .pygrub(let disk): what = "\(disk)'s own kernel via \(ownBootloader)"
         case .kernel(let kernel, _, _, let disk): what = "kernel \(kernel)" + (disk.map { " with disk \($0)" } ?? "")
         case .installer(let url): what = "installer kernel from \(url)"
         case .image(let master): what = "fresh instance of \(master)"
         }
         let type = domainType == "xen" ? "xen \(guestType.rawValue)" : domainType
         return "\(what); \(type), \(memoryMiB) MiB, \(vcpus) vCPU"
+    }
+
+    /// What boots the image's own kernel (ProbeRunner.prepare): pygrub, or on Xen PVH and HVM
+    /// the image's own grub.cfg through firmware.
+    public var ownBootloader: String {
+        switch (domainType, guestType) {
+        case ("xen", .pvh): "its grub.cfg (PVH firmware)"
+        case ("xen", .hvm): "its boot sector (HVM firmware)"
+        default: "pygrub"
+        }
     }
 
     /// The disk that must never be written, if any.

@@ -112,8 +112,12 @@ public struct ProbeRunner: Sendable {
     func diskImage(_ path: String, declared: DiskFormat?) throws -> DiskImage {
         if isLocal { return try DiskImage.inspect(path, declared: declared) }
         let format = declared ?? .raw
-        return DiskImage(path: path, format: format, sizeBytes: 0, isBlockDevice: false, backingChain: [],
-                         notes: ["\(path) on \(connection.uri): \(declared == nil ? "no format declared, attached as raw" : "\(format.rawValue) as declared")"])
+        // The host's own files cannot be stat'ed from here; its block devices live under /dev
+        // (LVM's /dev/VG/LV, /dev/mapper, /dev/loopN, /dev/disk/by-*), and libxl attaches
+        // those with blkback directly instead of through a loop device.
+        let block = path.hasPrefix("/dev/")
+        return DiskImage(path: path, format: format, sizeBytes: 0, isBlockDevice: block, backingChain: [],
+                         notes: ["\(path) on \(connection.uri): \(declared == nil ? "no format declared, attached as raw" : "\(format.rawValue) as declared")\(block ? ", a block device (under /dev)" : "")"])
     }
 
     func prepare(_ plan: ProbePlan, name: String, label: DomainSpec.ProbeLabel, scratch: URL) async throws -> PreparedBoot {
@@ -127,9 +131,20 @@ public struct ProbeRunner: Sendable {
             prepared.protectedPaths = image.allPaths
             let fresh = plan.kind == .image
             spec.disks = [try attach(image, scratch: scratch, writable: fresh, guestType: plan.guestType, notes: &prepared.notes)]
-            if plan.domainType == "xen" && plan.guestType != .hvm {
-                // libxl runs pygrub itself, in dom0, inside the create call.
-                spec.boot = .bootloader(path: "pygrub", args: nil)
+            if plan.domainType == "xen" {
+                // The image's own bootloader, each guest type the way Xen boots it.
+                switch plan.guestType {
+                case .pv:
+                    // libxl runs pygrub itself, in dom0, inside the create call.
+                    spec.boot = .bootloader(path: "pygrub", args: nil)
+                    prepared.notes.append("booted through pygrub, run by libxl on \(connection.uri)")
+                case .pvh:
+                    spec.boot = .pvFirmware(path: settings.pvhFirmware)
+                    prepared.notes.append("booted through the PVH firmware \(settings.pvhFirmware) (pvgrub2), which reads the image's own grub.cfg")
+                case .hvm:
+                    spec.boot = .firmware
+                    prepared.notes.append("booted through hvmloader and SeaBIOS from the image's own boot sector")
+                }
             } else {
                 guard isLocal else {
                     throw RemoteFiles.Unsupported(what: "the pygrub kind on \(connection.uri) (not Xen, so pygrub would have to run here on a disk that is there)")

@@ -40,6 +40,17 @@ import Testing
             boot: .direct(kernel: "/var/lib/xen/boot/vmlinuz", initrd: "/var/lib/xen/boot/initrd.img", cmdline: "console=ttyS0"),
             disks: [.init(path: "/var/lib/xen/images/master.img", format: "raw", readOnly: true)],
             probe: .init(runID: "0a1b2c", kind: .image, repetition: 1, pid: 4242))),
+        // The image's own bootloader through firmware, from an LVM volume (blkback, no loop).
+        ("xen-hvm-firmware-block.xml", DomainSpec(
+            name: "bootcanary-0a1b2c-pygrub-1", domainType: "xen", guestType: .hvm, memoryMiB: 512, vcpus: 1,
+            boot: .firmware,
+            disks: [.init(path: "/dev/vg0/web1", format: "raw", readOnly: true, isBlockDevice: true)],
+            probe: .init(runID: "0a1b2c", kind: .pygrub, repetition: 1, pid: 4242))),
+        ("xen-pvh-firmware.xml", DomainSpec(
+            name: "bootcanary-0a1b2c-pygrub-1", domainType: "xen", guestType: .pvh, memoryMiB: 256, vcpus: 1,
+            boot: .pvFirmware(path: BootSettings.defaultPVHFirmware),
+            disks: [.init(path: "/var/lib/xen/images/web1.img", format: "raw", readOnly: true)],
+            probe: .init(runID: "0a1b2c", kind: .pygrub, repetition: 1, pid: 4242))),
     ]
 
     @Test(arguments: goldens.map(\.file))

@@ -53,6 +53,24 @@ import Testing
         #expect(why.contains("did not come from the guest image"))
     }
 
+    /// A firmware boot of the image's own bootloader: what libxl loads at create is the host's
+    /// firmware (pvgrub2 for PVH, hvmloader for HVM), so a loader's rejection there says
+    /// nothing about the image, although the kind is the image's own.
+    @Test(arguments: [DomainSpec.Boot.pvFirmware(path: BootSettings.defaultPVHFirmware), .firmware])
+    func firmwareRejectedAtCreateIsNotTheImages(_ boot: DomainSpec.Boot) {
+        let log = HostLogExcerpt(path: HypervisorLog.libxlDriverLog, text: """
+            xc: error: panic: xg_dom_core.c:689: xc_dom_find_loader: no loader found: Invalid kernel
+            """)
+        #expect(ProbeKind.pygrub.dependsOnImage)
+        let ending = StartFailureKind.ending(for: Self.libvirtError(Self.genericLibxl), uri: "xen:///system",
+                                            kernelFromImage: ProbeKind.pygrub.dependsOnImage && boot.loadsTheImagesKernelAtCreate,
+                                            hostLog: log)
+        guard case .infrastructureError(let why) = ending else { Issue.record("the host's firmware blamed on the image: \(ending)"); return }
+        #expect(why.contains("no loader found"))
+        // pygrub inside the create does read the image's kernel.
+        #expect(DomainSpec.Boot.bootloader(path: "pygrub", args: nil).loadsTheImagesKernelAtCreate)
+    }
+
     /// Seen on the Xen lab with an HVM probe: libxl refuses bootcanary's read-only IDE disk.
     @Test func readOnlyIDERefusalIsBootcanarysDefinition() {
         let log = HostLogExcerpt(path: HypervisorLog.libxlDriverLog, text: """

@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+@testable import BootCanary
+
+/// Issue 10's Xen matrix: every guest type boots the image's own bootloader, from a file and
+/// from a block device (`phy`), and a healthy image reads healthy. An extension of the
+/// serialized Xen suite, so its boots never overlap the suite's others on the one dom0.
+extension XenLabTests {
+    struct Shape: Sendable, CustomTestStringConvertible {
+        var guestType: DomainSpec.GuestType
+        var blockDevice: Bool
+        var testDescription: String { "\(guestType.rawValue), \(blockDevice ? "block device (phy)" : "file")" }
+
+        static let all = DomainSpec.GuestType.allCases.flatMap { type in [false, true].map { Shape(guestType: type, blockDevice: $0) } }
+
+        /// PV boots through pygrub, which reads the lab's unpartitioned image; PVH and HVM boot
+        /// through firmware (pvgrub2, SeaBIOS), which needs the partitioned image with GRUB in
+        /// its MBR.
+        var imageKey: String { guestType == .pv ? "XEN_LAB_IMAGE" : "XEN_LAB_BIOS_IMAGE" }
+
+        /// What the own kind's notes say was used to boot the image (ProbeRunner.prepare).
+        var bootMethod: String {
+            switch guestType {
+            case .pv: "booted through pygrub"
+            case .pvh: "PVH firmware"
+            case .hvm: "hvmloader and SeaBIOS"
+            }
+        }
+    }
+
+    @Test(arguments: Shape.all)
+    func healthyImageReadsHealthyInEveryShape(_ shape: Shape) throws {
+        let exec = try lab.value("XEN_LAB_DOM0_EXEC")
+        let file = try lab.value(shape.imageKey)
+        var image = file
+        if shape.blockDevice {
+            // A read-only loop device in dom0 stands for an LVM volume: blkback takes it as is.
+            let r = try ExternalTool.run(exec, ["losetup", "--find", "--show", "--read-only", file], timeout: 60)
+            try #require(r.status == 0, "losetup in dom0: \(r.stderr)")
+            image = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            try #require(image.hasPrefix("/dev/loop"))
+        }
+        defer { if image != file { _ = try? ExternalTool.run(exec, ["losetup", "--detach", image], timeout: 60) } }
+        let before = try ExternalTool.run(exec, ["sha256sum", file], timeout: 120).stdout
+
+        let record = try diagnoseOnce(image: image, label: "shape-\(shape.guestType.rawValue)", guestType: shape.guestType)
+        #expect(record.diagnosis.verdict == .healthy, "\(record.diagnosis.summary)\n\(Self.describe(record))")
+        #expect(record.plan.kinds.allSatisfy { $0.guestType == shape.guestType.rawValue })
+        let own = record.boots.filter { $0.kind == .pygrub }
+        #expect(!own.isEmpty && own.allSatisfy { $0.outcome == .booted && $0.notes.contains { $0.contains(shape.bootMethod) } },
+                "\(own.map(\.notes))")
+        if shape.blockDevice {
+            #expect(record.boots.filter { $0.usesGuestDisk == true }.allSatisfy { $0.notes.contains { $0.contains("a block device") } })
+        }
+        #expect(try ExternalTool.run(exec, ["sha256sum", file], timeout: 120).stdout == before, "the image changed")
+        let left = try ExternalTool.run(exec, ["xl", "list"], timeout: 60).stdout
+        #expect(!left.contains("bootcanary-"), "test domains left in dom0:\n\(left)")
+    }
+}
