@@ -101,6 +101,8 @@ public struct BootClassifier: Sendable {
     /// The trace after a stall or hang header (`StallFrame`), while `collectingTrace`.
     private var traceEvents: [TraceEvent] = []
     private var collectingTrace = false
+    /// `host login: root` on the previous line, waiting for `Password:` on this one.
+    private var pendingAnsweredLogin: MilestoneSighting?
     /// Cheap flags for the per-line path (optionals of structs cost a value-witness call).
     private var seekingFunction = false
     private let hasExpect: Bool
@@ -235,6 +237,7 @@ public struct BootClassifier: Sendable {
         var milestoneHits = RowSet()
         var signatureHits = RowSet()
         var loginAt = -1
+        var answeredAt = -1
         let rules = self.rules
         let milestoneCount = rules.milestones.count
         let signatureEnd = milestoneCount + rules.signatures.count
@@ -245,6 +248,8 @@ public struct BootClassifier: Sendable {
                 signatureHits.insert(id - milestoneCount)
             } else if loginAt < 0, SuccessMarker.isLoginPrompt(message, at: start, isKernelLine: prefix.isKernelLine) {
                 loginAt = start
+            } else if answeredAt < 0, !partial, SuccessMarker.isAnsweredLoginPrompt(message, at: start, isKernelLine: prefix.isKernelLine) {
+                answeredAt = start
             }
         }
         // An unterminated line is still growing: only prompts are judged on it (a login or
@@ -263,6 +268,19 @@ public struct BootClassifier: Sendable {
         if loginAt >= 0, firstTime(signatureEnd, line: view.number, partial: partial) {
             recordMilestone(.login, view: view, prefix: prefix, message: message)
             if case .loginPrompt = options.success, success == nil { success = sighting(of: .login) }
+        }
+        // A prompt a user already answered (`host login: root`) counts once the next line
+        // asks for the password; `(automatic login)` counts at once.
+        if !partial {
+            if let answered = pendingAnsweredLogin, view.number == answered.line + 1, SuccessMarker.isPasswordPrompt(message) {
+                recordLogin(answered)
+            }
+            pendingAnsweredLogin = nil
+            if answeredAt >= 0 {
+                let sighting = MilestoneSighting(milestone: .login, line: view.number, time: view.time,
+                                                 kernelSeconds: prefix.kernelSeconds, text: Self.text(message))
+                if SuccessMarker.isAutomaticLogin(message) { recordLogin(sighting) } else { pendingAnsweredLogin = sighting }
+            }
         }
         if hasExpect, success == nil, let expect, firstTime(signatureEnd + 1, line: view.number, partial: partial),
            expect.matches(String(decoding: message, as: UTF8.self)) {
@@ -293,6 +311,13 @@ public struct BootClassifier: Sendable {
             return true
         }
         return !(partialLine == line && partialIDs.contains(id))
+    }
+
+    private mutating func recordLogin(_ sighting: MilestoneSighting) {
+        guard sightings[Milestone.login.rank] == nil else { return }
+        sightings[Milestone.login.rank] = sighting
+        if Milestone.login.rank > lastMilestone.rank { lastMilestone = .login }
+        if case .loginPrompt = options.success, success == nil { success = sighting }
     }
 
     private mutating func recordMilestone(_ milestone: Milestone, view: ConsoleLineView, prefix: LinePrefix,
