@@ -184,3 +184,52 @@ import Testing
         }
     }
 }
+
+/// Issue 11: titles of stalls and hangs name a function; answered login prompts count.
+@Suite struct BootClassifierTestsIssue11 {
+    func judge(_ text: String) throws -> BootResult {
+        var c = try BootConsole()
+        _ = c.append(Array(text.utf8), at: ConsoleTime(seconds: 1))
+        _ = c.finish()
+        return c.judge(.endOfLog, at: nil)
+    }
+
+    @Test func hungTaskSkipsSchedulerAndLockFrames() throws {
+        let r = try judge("""
+            [ 11.1] INFO: task bcfix:95 blocked for more than 5 seconds.
+            [ 11.2] Call Trace:
+            [ 11.2]  <TASK>
+            [ 11.2]  __schedule+0x34d/0xa00
+            [ 11.2]  schedule+0x5a/0xd0
+            [ 11.2]  percpu_rwsem_wait+0x116/0x140
+            [ 11.2]  ? __percpu_rwsem_trylock.part.0+0x60/0x60
+            [ 11.2]  __percpu_down_read+0x64/0x120
+            [ 11.2]  mnt_want_write+0x8b/0xc0
+            [ 11.2]  do_syscall_64+0x5d/0x90
+
+            """)
+        #expect(r.title == "INFO: task hung in mnt_want_write")
+    }
+
+    @Test func softLockupNamesTheFrameAboveTheSyscallEntry() throws {
+        let r = try judge("""
+            [ 30.0] watchdog: BUG: soft lockup - CPU#1 stuck for 134s! [syz:4588]
+            [ 30.0] RIP: 0010:__d_lookup+0x1a/0x40
+            [ 30.0] Call Trace:
+            [ 30.0]  d_alloc_parallel+0x10/0x20
+            [ 30.0]  do_rmdir+0x10/0x20
+            [ 30.0]  __x64_sys_rmdir+0x10/0x20
+            [ 30.0]  do_syscall_64+0x10/0x20
+
+            """)
+        #expect(r.title == "BUG: soft lockup in sys_rmdir")
+    }
+
+    @Test func answeredLoginPromptIsTheLoginMilestone() throws {
+        let r = try judge("host login: root\nPassword: \nroot@host:~# uname -a\n")
+        #expect(r.outcome == .booted)
+        #expect(r.lastMilestone == .login)
+        let prose = try judge("please login: now\nthen more\n")
+        #expect(prose.lastMilestone != .login)
+    }
+}

@@ -98,6 +98,11 @@ public struct BootClassifier: Sendable {
     /// ` in FUNCTION` found in the first fatal signature's trace.
     private var faultingFunction: String?
     private var linesSinceFatal = 0
+    /// The trace after a stall or hang header (`StallFrame`), while `collectingTrace`.
+    private var traceEvents: [TraceEvent] = []
+    private var collectingTrace = false
+    /// `host login: root` on the previous line, waiting for `Password:` on this one.
+    private var pendingAnsweredLogin: MilestoneSighting?
     /// Cheap flags for the per-line path (optionals of structs cost a value-witness call).
     private var seekingFunction = false
     private let hasExpect: Bool
@@ -119,6 +124,10 @@ public struct BootClassifier: Sendable {
     static let maxHits = 64
     /// How many lines after the first fatal signature are searched for the faulting function.
     static let traceLines = 120
+    /// How many lines after a stall or hang header are read for its trace (an RCU stall
+    /// prints the other CPUs' state before the interrupted context).
+    static let stallTraceLines = 240
+    static let maxTraceEvents = 400
 
     public init(options: ClassifierOptions = ClassifierOptions(), rules: ClassifierRules = .standard) throws {
         self.options = options
@@ -209,6 +218,7 @@ public struct BootClassifier: Sendable {
                 }
                 remember(message, line: view.number)
                 if seekingFunction { lookForFaultingFunction(message) }
+                if collectingTrace { collectTrace(message) }
                 // A printk-stamped line means the kernel runs even when its banner was lost
                 // or cut from the log (logspec's `linux.boot.kernel_started`).
                 if prefix.kernelSeconds != nil, sightings[Milestone.kernel.rank] == nil {
@@ -227,6 +237,7 @@ public struct BootClassifier: Sendable {
         var milestoneHits = RowSet()
         var signatureHits = RowSet()
         var loginAt = -1
+        var answeredAt = -1
         let rules = self.rules
         let milestoneCount = rules.milestones.count
         let signatureEnd = milestoneCount + rules.signatures.count
@@ -237,6 +248,8 @@ public struct BootClassifier: Sendable {
                 signatureHits.insert(id - milestoneCount)
             } else if loginAt < 0, SuccessMarker.isLoginPrompt(message, at: start, isKernelLine: prefix.isKernelLine) {
                 loginAt = start
+            } else if answeredAt < 0, !partial, SuccessMarker.isAnsweredLoginPrompt(message, at: start, isKernelLine: prefix.isKernelLine) {
+                answeredAt = start
             }
         }
         // An unterminated line is still growing: only prompts are judged on it (a login or
@@ -255,6 +268,19 @@ public struct BootClassifier: Sendable {
         if loginAt >= 0, firstTime(signatureEnd, line: view.number, partial: partial) {
             recordMilestone(.login, view: view, prefix: prefix, message: message)
             if case .loginPrompt = options.success, success == nil { success = sighting(of: .login) }
+        }
+        // A prompt a user already answered (`host login: root`) counts once the next line
+        // asks for the password; `(automatic login)` counts at once.
+        if !partial {
+            if let answered = pendingAnsweredLogin, view.number == answered.line + 1, SuccessMarker.isPasswordPrompt(message) {
+                recordLogin(answered)
+            }
+            pendingAnsweredLogin = nil
+            if answeredAt >= 0 {
+                let sighting = MilestoneSighting(milestone: .login, line: view.number, time: view.time,
+                                                 kernelSeconds: prefix.kernelSeconds, text: Self.text(message))
+                if SuccessMarker.isAutomaticLogin(message) { recordLogin(sighting) } else { pendingAnsweredLogin = sighting }
+            }
         }
         if hasExpect, success == nil, let expect, firstTime(signatureEnd + 1, line: view.number, partial: partial),
            expect.matches(String(decoding: message, as: UTF8.self)) {
@@ -287,6 +313,13 @@ public struct BootClassifier: Sendable {
         return !(partialLine == line && partialIDs.contains(id))
     }
 
+    private mutating func recordLogin(_ sighting: MilestoneSighting) {
+        guard sightings[Milestone.login.rank] == nil else { return }
+        sightings[Milestone.login.rank] = sighting
+        if Milestone.login.rank > lastMilestone.rank { lastMilestone = .login }
+        if case .loginPrompt = options.success, success == nil { success = sighting }
+    }
+
     private mutating func recordMilestone(_ milestone: Milestone, view: ConsoleLineView, prefix: LinePrefix,
                                           message: UnsafeBufferPointer<UInt8>, inferred: Bool = false) {
         if milestone == .kernel, !inferred {
@@ -313,7 +346,8 @@ public struct BootClassifier: Sendable {
         if isFirstFatal {
             firstFatal = hit
             linesSinceFatal = 0
-            if case .inFunction = signature.title { seekingFunction = true }
+            if case .inFunction = signature.title { seekingFunction = true; collectingTrace = true }
+            if case .inStall = signature.title { collectingTrace = true }
         }
     }
 
@@ -329,7 +363,7 @@ public struct BootClassifier: Sendable {
             var reason = String(message[r.upperBound...]).trimmingSpaces()
             if reason.hasSuffix("]---") { reason = String(reason.dropLast(4)).trimmingSpaces() }
             return prefix + TitleNormalizer.normalize(reason)
-        case .inFunction(let base):
+        case .inFunction(let base), .inStall(let base, _):
             return base
         case .previousLine(let prefix):
             // The line before this one among the meaningful lines (this one is already last).
@@ -390,6 +424,16 @@ public struct BootClassifier: Sendable {
         }
     }
 
+    /// In the lines after a stall or hang header: the events its title's frame is found in.
+    private mutating func collectTrace(_ message: UnsafeBufferPointer<UInt8>) {
+        linesSinceFatal += 1
+        if linesSinceFatal > Self.stallTraceLines || traceEvents.count >= Self.maxTraceEvents {
+            collectingTrace = false
+            return
+        }
+        traceEvents += StallFrame.events(in: String(decoding: message, as: UTF8.self))
+    }
+
     static let ripMarker = Array("RIP: ".utf8)
     static let pcMarker = Array("pc : ".utf8)
     static let pcIsAtMarker = Array("PC is at ".utf8)
@@ -425,8 +469,20 @@ public struct BootClassifier: Sendable {
     /// device), else nil.
     public var title: String? {
         if let fatal = firstFatal {
-            if let function = faultingFunction, case .inFunction = rules.signatures[fatal.signatureIndex].title {
-                return fatal.title + " in " + function
+            if case .inFunction = rules.signatures[fatal.signatureIndex].title,
+               let function = faultingFunction ?? StallFrame.firstRIP(traceEvents) {
+                // A fault inside a generic helper (memcpy, a list or lock primitive, a
+                // retpoline thunk) is named after the first caller that is not one.
+                if StallFrame.isGeneric(function), let caller = StallFrame.function(traceEvents, style: .oops) {
+                    return fatal.title + " in " + TitleNormalizer.normalize(caller)
+                }
+                // `.constprop.9`, `.part.0`, `.cold`: compiler clones of one function
+                let base = function.split(separator: ".", maxSplits: 1).first.map(String.init) ?? function
+                return fatal.title + " in " + StallFrame.strip(base)
+            }
+            if case .inStall(_, let style) = rules.signatures[fatal.signatureIndex].title,
+               let function = StallFrame.function(traceEvents, style: style) {
+                return fatal.title + " in " + TitleNormalizer.normalize(function)
             }
             return fatal.title
         }

@@ -62,6 +62,10 @@ public enum TitleRule: Sendable, Hashable {
     /// This text, followed by ` in FUNCTION` when a `RIP:`/`pc :` line within the grace
     /// period names the faulting function (syzkaller's title with its guilty frame).
     case inFunction(String)
+    /// This text, followed by ` in FUNCTION` when the trace after the line names a
+    /// representative frame (`StallFrame`, `StackFrameTable`): stalls and hangs loop across
+    /// functions, so the title names where the loop was entered, not where the CPU was.
+    case inStall(String, StallStyle)
     /// The line before this one (the decompressor prints its error, then `-- System halted`).
     case previousLine(prefix: String)
     /// `XENBUS: timeout connecting to device/vbd (remote state N)`: the remote state says
@@ -106,14 +110,18 @@ public enum SignatureTable {
               source: "kernel/panic.c (closing line; the panic line itself may have been lost)"),
 
         // lockups and stalls (hangs the kernel itself detected)
-        .init(.softLockup, "BUG: soft lockup", title: .fixed("BUG: soft lockup"), source: "kernel/watchdog.c"),
+        .init(.softLockup, "BUG: soft lockup", title: .inStall("BUG: soft lockup", .softLockup), source: "kernel/watchdog.c"),
         .init(.hardLockup, "Watchdog detected hard LOCKUP", title: .fixed("watchdog: hard LOCKUP"), source: "kernel/watchdog_hld.c"),
-        .init(.rcuStall, "INFO: rcu_", alsoContains: ["stall"], title: .fixed("INFO: rcu detected stall"),
+        .init(.rcuStall, "INFO: rcu_", alsoContains: ["stall"], title: .inStall("INFO: rcu detected stall", .rcuStall),
               source: "kernel/rcu/tree_stall.h: `rcu: INFO: rcu_sched self-detected stall on CPU`"),
-        .init(.rcuStall, "INFO: rcu_", alsoContains: ["detected stalls"], title: .fixed("INFO: rcu detected stall"),
+        .init(.rcuStall, "INFO: rcu_", alsoContains: ["detected stalls"], title: .inStall("INFO: rcu detected stall", .rcuStall),
               source: "kernel/rcu/tree_stall.h (older kernels)"),
-        .init(.hungTask, "INFO: task ", alsoContains: [" blocked for more than "], title: .fixed("INFO: task hung"),
+        .init(.hungTask, "INFO: task ", alsoContains: [" blocked for more than "], title: .inStall("INFO: task hung", .hungTask),
               source: "kernel/hung_task.c"),
+        .init(.hungTask, "INFO: task ", alsoContains: [" blocked in I/O wait for more than "], title: .inStall("INFO: task hung", .hungTask),
+              source: "kernel/hung_task.c (6.x, tasks in io_schedule; syzkaller report 1000)"),
+        .init(.hungTask, " blocked for more than ", alsoContains: [" seconds."], unless: ["rcu"], title: .inStall("INFO: task hung", .hungTask),
+              source: "kernel/hung_task.c, the `INFO: task NAME:PID` header broken across lines by a garbled task name (syzkaller report 1001)"),
         .init(.softLockup, "BUG: workqueue lockup", title: .fixed("BUG: workqueue lockup"), source: "kernel/workqueue.c"),
 
         // oopses: the kernel hit a bug; usually followed by `Kernel panic - not syncing: Fatal exception`
@@ -128,10 +136,14 @@ public enum SignatureTable {
         .init(.oops, "general protection fault", unless: ["traps: "], title: .inFunction("general protection fault"),
               source: "arch/x86/kernel/traps.c (`traps:` lines are user-space faults)"),
         .init(.oops, "kernel BUG at ", title: .inFunction("kernel BUG"), source: "include/asm-generic/bug.h"),
+        .init(.oops, "Unable to handle kernel NULL pointer dereference", title: .inFunction("Unable to handle kernel NULL pointer dereference"),
+              source: "arm/arm64 fault.c (address below PAGE_SIZE; syzkaller reports 567, 676, 677, 693)"),
         .init(.oops, "Unable to handle kernel ", title: .inFunction("Unable to handle kernel paging request"), source: "arm/arm64 fault.c"),
         .init(.oops, "PANIC: double fault", title: .inFunction("PANIC: double fault"), source: "arch/x86/kernel/traps.c"),
         .init(.oops, "stack segment: ", unless: ["traps: "], title: .inFunction("stack segment fault"), source: "arch/x86/kernel/traps.c"),
         .init(.oops, "divide error: ", unless: ["traps: "], title: .inFunction("divide error"), source: "arch/x86/kernel/traps.c"),
+        .init(.oops, "divide_error: ", alsoContains: ["[#"], title: .inFunction("divide error"),
+              source: "arch/x86/kernel/traps.c (5.9-5.x spelling `divide_error: 0000 [#1]`; syzkaller report 522)"),
         .init(.oops, "invalid opcode: ", unless: ["traps: "], title: .inFunction("invalid opcode"), source: "arch/x86/kernel/traps.c"),
         .init(.oops, "Internal error: ", alsoContains: ["[#"], title: .inFunction("Internal error"), source: "arm/arm64 traps.c"),
         .init(.oops, "Oops: ", alsoContains: ["[#"], title: .inFunction("Oops"), source: "arch/x86/kernel/dumpstack.c"),

@@ -34,6 +34,36 @@ public enum SuccessMarker: Sendable, Hashable, CustomStringConvertible {
         if m[j] == UInt8(ascii: "["), LinePrefix.parseKernelTime(m, at: j) != nil { return true }
         return false
     }
+
+    /// `host login: root`: a prompt the user answered (the name is echoed on the prompt's
+    /// line). Counts only when `Password:` follows on the next line, or with agetty's
+    /// `(automatic login)`, so prose like `please login: now` is not a prompt.
+    static func isAnsweredLoginPrompt(_ m: UnsafeBufferPointer<UInt8>, at start: Int, isKernelLine: Bool) -> Bool {
+        guard !isKernelLine, start > 0, m[start - 1] == 0x20, m.count > start + 7, m[start + 6] == 0x20 else { return false }
+        // one host name before the prompt
+        var k = start - 1
+        while k > 0, m[k - 1] != 0x20 { k -= 1 }
+        guard k < start - 1, k == 0 || m[..<k].allSatisfy({ $0 == 0x20 }) else { return false }
+        var j = start + 7
+        let nameStart = j
+        while j < m.count, isNameByte(m[j]) { j += 1 }
+        guard j > nameStart else { return false }
+        let rest = String(decoding: UnsafeBufferPointer(rebasing: m[j...]), as: UTF8.self).trimmingSpaces()
+        return rest.isEmpty || rest == "(automatic login)"
+    }
+
+    static func isAutomaticLogin(_ m: UnsafeBufferPointer<UInt8>) -> Bool {
+        String(decoding: m, as: UTF8.self).trimmingSpaces().hasSuffix("(automatic login)")
+    }
+
+    /// `Password:` at the start of a line (login(1), sulogin has its own words).
+    static func isPasswordPrompt(_ m: UnsafeBufferPointer<UInt8>) -> Bool {
+        String(decoding: m, as: UTF8.self).trimmingSpaces().hasPrefix("Password:")
+    }
+
+    private static func isNameByte(_ c: UInt8) -> Bool {
+        (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x2D || c == 0x2E
+    }
 }
 
 /// A compiled `--expect` pattern. Regex values hold no shared mutable state once built.
