@@ -36,7 +36,7 @@ struct BootCommand: AsyncParsableCommand {
                 .boot(plan, runID: runID, repetition: 1,
                       transcript: transcript.map { URL(fileURLWithPath: $0) }) { line, time in
                     guard !quiet else { return }
-                    out.write(Data(LiveConsole.format(line, time: time).utf8))
+                    Terminal.raw(out, LiveConsole.format(line, time: time))
                 }
             status = BootExit.status(for: boot.result.outcome)
             if json {

@@ -90,11 +90,18 @@ enum Terminal {
     /// `text` on `handle`, made terminal-safe line by line, ending in a newline.
     static func write(_ handle: FileHandle, _ text: String) {
         let body = text.hasSuffix("\n") ? String(text.dropLast()) : text
-        handle.write(Data((TerminalText.block(body) + "\n").utf8))
+        raw(handle, TerminalText.block(body) + "\n")
     }
 
     static func printJSON(_ json: String) {
-        FileHandle.standardOutput.write(Data((json.hasSuffix("\n") ? json : json + "\n").utf8))
+        raw(FileHandle.standardOutput, json.hasSuffix("\n") ? json : json + "\n")
+    }
+
+    /// Writes and ignores a reader that went away: with SIGPIPE ignored (`SignalTrap`), a
+    /// closed pipe is an error here, and `FileHandle.write(_:)` would trap on it; the run, its
+    /// teardown and its report files matter more than its chatter.
+    static func raw(_ handle: FileHandle, _ text: String) {
+        try? handle.write(contentsOf: Data(text.utf8))
     }
 
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }

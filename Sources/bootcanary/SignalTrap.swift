@@ -17,6 +17,11 @@ enum SignalTrap {
     static let limitSeconds = 90.0
 
     static func install() {
+        // A reader that went away (`bootcanary diagnose | tee log` with both Ctrl-C'd, or a
+        // test runner that died) must not kill the run before its teardown: measured on the
+        // Xen lab, an orphaned diagnose whose stderr pipe had no reader died of SIGPIPE on the
+        // first "interrupted; cleaning up" line and left both of its test domains running.
+        signal(SIGPIPE, SIG_IGN)
         for (signo, code) in [(SIGINT, Int32(130)), (SIGTERM, Int32(143))] {
             signal(signo, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
@@ -36,7 +41,7 @@ enum SignalTrap {
     }
 
     private static func say(_ text: String) {
-        FileHandle.standardError.write(Data("bootcanary: \(text)\n".utf8))
+        Terminal.raw(FileHandle.standardError, "bootcanary: \(text)\n")
     }
 
     private static func handle(code: Int32) {
@@ -44,7 +49,7 @@ enum SignalTrap {
             say("second interrupt: exiting before cleanup finished; run `bootcanary cleanup` to remove what is left")
             exit(code)
         }
-        FileHandle.standardError.write(Data("\nbootcanary: interrupted; cleaning up (interrupt again to exit at once)...\n".utf8))
+        Terminal.raw(FileHandle.standardError, "\nbootcanary: interrupted; cleaning up (interrupt again to exit at once)...\n")
         // Off the handler's queue, so a second signal is still heard while libvirt calls block.
         Thread.detachNewThread {
             let undone = Teardown.shared.runAll()

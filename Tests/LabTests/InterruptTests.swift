@@ -59,3 +59,52 @@ import Testing
 
 /// The executable's bound on teardown (SignalTrap.limitSeconds, not importable from a test).
 private let SignalTrap_limitSeconds = 90.0
+
+extension InterruptTests {
+    /// The same Ctrl-C with nobody left to read bootcanary's output (a pipeline whose reader
+    /// died first, a test runner that was killed): the teardown must still run. Seen on the Xen
+    /// lab before SIGPIPE was ignored: the orphaned run died on its first "cleaning up" line
+    /// and left its test domains running.
+    @Test func interruptWithNoReaderLeavesNothing() throws {
+        let lab = Lab.shared
+        let image = try lab.image
+        let scratch = try Lab.tempFolder("interrupt-noreader-scratch")
+        let state = try Lab.tempFolder("interrupt-noreader-state")
+        defer {
+            try? FileManager.default.removeItem(at: scratch)
+            try? FileManager.default.removeItem(at: state)
+        }
+        let process = Process()
+        process.executableURL = try #require(CLI.executable)
+        // Without --quiet: the live console writes to the dead pipe all along.
+        process.arguments = ["boot", "-c", lab.uri, "--master", image]
+        var env = ProcessInfo.processInfo.environment
+        env["BOOTCANARY_SCRATCH_DIR"] = scratch.path
+        env["BOOTCANARY_STATE_DIR"] = state.path
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        try out.fileHandleForReading.close()
+        try err.fileHandleForReading.close()
+
+        let connection = try lab.connect()
+        var probe: String?
+        let appear = Date().addingTimeInterval(60)
+        while probe == nil && process.isRunning && Date() < appear {
+            probe = try connection.listDomains().map(\.name).first(where: ProbeName.isProbe)
+            if probe == nil { usleep(20_000) }
+        }
+        let domain = try #require(probe, "no test domain appeared")
+        kill(process.processIdentifier, SIGINT)
+        let deadline = Date().addingTimeInterval(SignalTrap_limitSeconds + 10)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+
+        #expect(process.terminationReason == .exit, "killed by signal \(process.terminationStatus)")
+        #expect(process.terminationStatus == 130)
+        #expect(try lab.domains(prefixed: domain).isEmpty, "the test domain outlived the run")
+        #expect(Ledger.files(in: state.appendingPathComponent("ledger")).isEmpty, "a ledger with outstanding entries")
+    }
+}
