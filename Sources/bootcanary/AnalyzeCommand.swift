@@ -74,9 +74,7 @@ struct AnalyzeCommand: ParsableCommand {
         if json {
             var document = AnalysisDocument(boots: analyses.map(\.described), unreadable: unreadable, comparison: comparison)
             document.diagnosis = diagnosis?.diagnosis
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            Terminal.printJSON(String(decoding: try encoder.encode(document), as: UTF8.self))
+            Terminal.printJSON(try JSONFormat.string(document))
         } else {
             for analysis in analyses { Terminal.print(AnalysisText.describe(analysis) + "\n") }
             for bad in unreadable { Terminal.print("\(bad.file): \(bad.message)\n\n") }
