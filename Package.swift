@@ -1,6 +1,6 @@
 // swift-tools-version: 6.0
 // bootcanary: boots throwaway guests through libvirt, reads their consoles, and tells a wedged
-// hypervisor from a corrupt guest image. See README.md and ../shared/design/ARCHITECTURE.md.
+// hypervisor from a corrupt guest image. See README.md and docs/contract.md.
 import PackageDescription
 
 let package = Package(

@@ -2,7 +2,7 @@ import ArgumentParser
 import BootCanary
 import Foundation
 
-/// `bootcanary analyze FILE... [--json]`: classify saved console logs (CONTRACT.md).
+/// `bootcanary analyze FILE... [--json]`: classify saved console logs (docs/contract.md).
 struct AnalyzeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "analyze",
@@ -74,9 +74,7 @@ struct AnalyzeCommand: ParsableCommand {
         if json {
             var document = AnalysisDocument(boots: analyses.map(\.described), unreadable: unreadable, comparison: comparison)
             document.diagnosis = diagnosis?.diagnosis
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            Terminal.printJSON(String(decoding: try encoder.encode(document), as: UTF8.self))
+            Terminal.printJSON(try JSONFormat.string(document))
         } else {
             for analysis in analyses { Terminal.print(AnalysisText.describe(analysis) + "\n") }
             for bad in unreadable { Terminal.print("\(bad.file): \(bad.message)\n\n") }
@@ -91,7 +89,7 @@ struct AnalyzeCommand: ParsableCommand {
             Terminal.progress("bootcanary analyze: \(bad.file): \(bad.message)")
         }
         var status = Self.exitStatus(analyses.map(\.result.outcome), unreadable: unreadable.count)
-        // With several logs of known kinds the diagnosis speaks for them (CONTRACT.md: verdict
+        // With several logs of known kinds the diagnosis speaks for them (docs/contract.md: verdict
         // exit codes); when some logs stayed out of it, each boot's own outcome does.
         if let diagnosis, diagnosis.skipped.isEmpty, diagnosis.diagnosis.rule != "no-evidence", unreadable.isEmpty {
             status = diagnosis.diagnosis.exitStatus
@@ -99,7 +97,7 @@ struct AnalyzeCommand: ParsableCommand {
         if status != .healthy { throw ExitCode(status.rawValue) }
     }
 
-    /// CONTRACT.md: any failed boot is critical; a file that could not be judged is unknown.
+    /// docs/contract.md: any failed boot is critical; a file that could not be judged is unknown.
     static func exitStatus(_ outcomes: [BootOutcome], unreadable: Int) -> ExitStatus {
         if outcomes.contains(where: { !$0.isSuccess && $0.isGuestEvidence }) { return .critical }
         if unreadable > 0 || outcomes.contains(.infraError) { return .unknown }

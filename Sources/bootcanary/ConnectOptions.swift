@@ -29,7 +29,7 @@ struct ConnectOptions: ParsableArguments {
     }
 }
 
-/// An error the CLI reports as one line on stderr and an exit code (CONTRACT.md).
+/// An error the CLI reports as one line on stderr and an exit code (docs/contract.md).
 enum Failure: Error, CustomStringConvertible {
     /// The tool could not judge: infrastructure error, libvirt unreachable (exit 3).
     case unknown(String)
@@ -50,7 +50,7 @@ enum Failure: Error, CustomStringConvertible {
     }
 }
 
-/// Runs a command body and maps failures to CONTRACT.md's exit codes with one clear line.
+/// Runs a command body and maps failures to docs/contract.md's exit codes with one clear line.
 func reportingFailures(_ body: () async throws -> Void) async throws {
     do {
         try await body()

@@ -3,7 +3,7 @@ import BootCanary
 import Foundation
 import Libvirt
 
-/// The probe options shared by `boot`, `diagnose` and `canary` (CONTRACT.md).
+/// The probe options shared by `boot`, `diagnose` and `canary` (docs/contract.md).
 struct ProbeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The suspect guest's disk (never written).", valueName: "DISK"))
     var image: String?

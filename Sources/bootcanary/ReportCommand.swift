@@ -2,7 +2,7 @@ import ArgumentParser
 import BootCanary
 import Foundation
 
-/// `bootcanary report RUN.json --format md,html,json,junit,prom [--out DIR]` (CONTRACT.md):
+/// `bootcanary report RUN.json --format md,html,json,junit,prom [--out DIR]` (docs/contract.md):
 /// re-render a saved run. Every report is a function of the record and the transcripts it
 /// names, so an old run renders the same today.
 struct ReportCommand: ParsableCommand {

@@ -90,7 +90,7 @@ import Glibc
 }
 
 /// `bootcanary analyze` as users call it: several files, some bad; a message per bad file,
-/// the others analyzed, exit codes per CONTRACT.md.
+/// the others analyzed, exit codes per docs/contract.md.
 @Suite(.serialized) struct AnalyzeCommandTests {
     /// The built executable next to the test bundle (`swift build`/`swift test` build both).
     static var executable: URL? {

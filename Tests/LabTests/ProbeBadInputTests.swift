@@ -3,7 +3,7 @@ import Testing
 @testable import BootCanary
 
 /// Bad input to `bootcanary boot` on the real lab: each gets one clear message and the exit
-/// code CONTRACT.md gives it, nothing crashes or hangs, and no domain or scratch is left.
+/// code docs/contract.md gives it, nothing crashes or hangs, and no domain or scratch is left.
 @Suite(.serialized) struct ProbeBadInputTests {
     struct Run {
         var cli: CLI.Result

@@ -1,5 +1,5 @@
 /// What `bootcanary analyze --json` prints: `{"schema": "bootcanary.analysis/1", "boots": [...]}`.
-/// The diagnosis issue adds `diagnosis` (CONTRACT.md: present with two or more logs): a
+/// The diagnosis issue adds `diagnosis` (docs/contract.md: present with two or more logs): a
 /// property and one `encodeIfPresent` line below, built from `comparison`, which is here
 /// already. Files that could not be read are listed in `unreadable`, never as boots.
 public struct AnalysisDocument: Encodable, Sendable {
@@ -20,7 +20,7 @@ public struct AnalysisDocument: Encodable, Sendable {
     public var boots: [DescribedBoot]
     public var unreadable: [Unreadable]
     public var comparison: FailurePointComparison?
-    /// Present when two or more logs were given (CONTRACT.md).
+    /// Present when two or more logs were given (docs/contract.md).
     public var diagnosis: Diagnosis?
 
     public init(boots: [DescribedBoot], unreadable: [Unreadable], comparison: FailurePointComparison?) {

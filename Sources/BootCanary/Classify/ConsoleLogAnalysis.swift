@@ -31,7 +31,7 @@ public struct ConsoleLogAnalysis: Sendable {
         var ending = BootEnding.endOfLog
         var endTime: ConsoleTime?
         if let end = summary.end {
-            if let decoded = try? JSONDecoder().decode(BootEnding.self, from: end.json) {
+            if let decoded = try? JSONFormat.decoder(.transcriptRecord).decode(BootEnding.self, from: end.json) {
                 ending = decoded
                 endTime = end.time
             } else {

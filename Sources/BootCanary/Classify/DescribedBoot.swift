@@ -1,6 +1,6 @@
 import Foundation
 
-/// The boot result as JSON: CONTRACT.md's names, stable. Separate from `BootResult` so the
+/// The boot result as JSON: docs/contract.md's names, stable. Separate from `BootResult` so the
 /// contract does not move when internals do (SwiftPM's `DescribedPackage`). Encode with
 /// sorted keys; optional contract fields are written as null, never left out.
 public struct DescribedBoot: Codable, Sendable, Equatable {
@@ -16,7 +16,7 @@ public struct DescribedBoot: Codable, Sendable, Equatable {
     public var firstByteSeconds: Double?
     public var lines: Int
     public var transcript: String?
-    // Beyond the minimum of CONTRACT.md:
+    // Beyond the minimum of docs/contract.md:
     public var file: String?
     public var format: ConsoleLogFormat?
     public var bytes: Int
@@ -104,7 +104,7 @@ public struct DescribedBoot: Codable, Sendable, Equatable {
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        // CONTRACT.md fields: always present, null when unknown.
+        // docs/contract.md fields: always present, null when unknown.
         try c.encode(kind, forKey: .kind)
         try c.encode(run, forKey: .run)
         try c.encode(outcome, forKey: .outcome)

@@ -20,7 +20,7 @@ public struct MilestoneMarker: Sendable, Hashable {
     }
 }
 
-/// The milestones of a boot, in the order of CONTRACT.md. The boot's `lastMilestone` is the
+/// The milestones of a boot, in the order of docs/contract.md. The boot's `lastMilestone` is the
 /// latest milestone any line showed; each milestone's first sighting is kept with its time.
 /// A line that matches several markers counts for the first one listed.
 ///

@@ -1,6 +1,6 @@
 /// Console bytes as text: what matching sees and what a person is shown.
 ///
-/// Console content is untrusted (ARCHITECTURE.md): a broken or hostile guest can send any
+/// Console content is untrusted (README.md, Safety): a broken or hostile guest can send any
 /// byte. For matching, ANSI/VT100 CSI sequences (`ESC [ ... final`), OSC sequences
 /// (`ESC ] ... BEL` or `ESC ] ... ESC \`), other two-byte escapes, NUL and the remaining C0
 /// controls are removed and a tab becomes a space; bytes >= 0x80 pass through (invalid UTF-8

@@ -59,10 +59,7 @@ public struct TranscriptWriter: Sendable {
     }
 
     static func json<T: Encodable>(_ value: T) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // One record is one line: JSONEncoder escapes control characters inside strings.
-        guard let data = try? encoder.encode(value) else { return "{}" }
+        guard let data = try? JSONFormat.encoder(.transcriptRecord).encode(value) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 }

@@ -1,4 +1,4 @@
-/// The diagnosis over many boots (CONTRACT.md): what is wrong, how sure, what to do, in one
+/// The diagnosis over many boots (docs/contract.md): what is wrong, how sure, what to do, in one
 /// sentence for the ticket, with the boots and lines that show it.
 public struct Diagnosis: Codable, Sendable, Equatable {
     public var verdict: Verdict
@@ -35,7 +35,7 @@ public struct Diagnosis: Codable, Sendable, Equatable {
         }
     }
 
-    /// CONTRACT.md's exit code for this verdict.
+    /// docs/contract.md's exit code for this verdict.
     public var exitStatus: ExitStatus {
         switch verdict {
         case .healthy: .healthy

@@ -1,4 +1,4 @@
-// The words of CONTRACT.md ("Vocabularies"). Their raw values are JSON that users, scripts and
+// The words of docs/contract.md ("Vocabularies"). Their raw values are JSON that users, scripts and
 // monitoring rely on: add cases, never rename them.
 
 /// What a probe boots; the diagnosis compares kinds that differ in exactly one thing.
@@ -105,7 +105,7 @@ public enum Action: String, Codable, Sendable, CaseIterable {
     case investigate
 }
 
-/// Exit codes of diagnose, canary and analyze (Nagios/Icinga plugin conventions, CONTRACT.md).
+/// Exit codes of diagnose, canary and analyze (Nagios/Icinga plugin conventions, docs/contract.md).
 public enum ExitStatus: Int32, Sendable {
     case healthy = 0
     case warning = 1

@@ -1,6 +1,6 @@
 /// When a silent console counts as a stall, and what the vCPUs were doing meanwhile.
 ///
-/// Two thresholds (CONTRACT.md `--stall-timeout`, `--frozen-after`):
+/// Two thresholds (docs/contract.md `--stall-timeout`, `--frozen-after`):
 /// - `stallTimeout`: console silence that ends the boot whatever the vCPUs do. Its default
 ///   leaves room for the guest's own detectors to print first — RCU stall (21 s in Debian's
 ///   kernels), soft lockup (20 s), hung task (120 s) — syzkaller orders its timeouts the same

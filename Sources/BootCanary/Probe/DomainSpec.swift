@@ -28,7 +28,7 @@ public struct DomainSpec: Sendable, Equatable {
         self.probe = probe
     }
 
-    /// Xen guest types (CONTRACT.md `--guest-type`).
+    /// Xen guest types (docs/contract.md `--guest-type`).
     public enum GuestType: String, Sendable, Codable, CaseIterable {
         case pv, pvh, hvm
     }

@@ -118,7 +118,7 @@ public struct InstallerFetcher: Sendable {
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         let data = folder.appendingPathComponent("data")
         let metaURL = folder.appendingPathComponent("meta.json")
-        let meta = (try? Data(contentsOf: metaURL)).flatMap { try? JSONDecoder().decode(CacheMeta.self, from: $0) }
+        let meta = (try? Data(contentsOf: metaURL)).flatMap { try? JSONFormat.decoder(.line).decode(CacheMeta.self, from: $0) }
         let haveData = fm.fileExists(atPath: data.path)
         let partial = folder.appendingPathComponent(".partial-\(UUID().uuidString)")
         defer { try? fm.removeItem(at: partial) }
@@ -130,7 +130,7 @@ public struct InstallerFetcher: Sendable {
         try? fm.removeItem(at: data)
         try fm.moveItem(at: partial, to: data)
         chmod(data.path, 0o644)
-        try JSONEncoder().encode(CacheMeta(url: url.absoluteString, etag: response.etag, lastModified: response.lastModified)).write(to: metaURL)
+        try JSONFormat.encoder(.line).encode(CacheMeta(url: url.absoluteString, etag: response.etag, lastModified: response.lastModified)).write(to: metaURL)
         return (data, false)
     }
 

@@ -64,7 +64,7 @@ public final class Ledger: @unchecked Sendable {
     /// Appends one entry and forces it to disk before returning: the thing it names is
     /// created right after.
     public func record(_ entry: Entry) throws {
-        var data = try JSONEncoder.ledger.encode(entry)
+        var data = try JSONFormat.encoder(.line).encode(entry)
         data.append(0x0A)
         lock.lock()
         defer { lock.unlock() }
@@ -118,7 +118,7 @@ public final class Ledger: @unchecked Sendable {
         var open: [Entry] = []
         for line in data.split(separator: 0x0A) {
             // A torn last line from a crash mid-append is skipped.
-            guard let entry = try? JSONDecoder.ledger.decode(Entry.self, from: line) else { continue }
+            guard let entry = try? JSONFormat.decoder(.line).decode(Entry.self, from: line) else { continue }
             if entry.op == .removed {
                 open.removeAll { $0.identity == entry.identity }
             } else {
@@ -145,19 +145,3 @@ public enum LedgerError: Error, CustomStringConvertible {
     }
 }
 
-extension JSONEncoder {
-    static let ledger: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        e.dateEncodingStrategy = .iso8601
-        return e
-    }()
-}
-
-extension JSONDecoder {
-    static let ledger: JSONDecoder = {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
-        return d
-    }()
-}

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What the user gave to boot (CONTRACT.md probe options), before anything is prepared.
+/// What the user gave to boot (docs/contract.md probe options), before anything is prepared.
 public struct ProbeInputs: Sendable, Equatable {
     public var image: String?
     /// The declared format of `image` / `pygrub` (`--image-format`); nil means raw.

@@ -2,7 +2,7 @@ import Foundation
 
 /// Which failures before a guest runs are evidence about the guest image, and which are not.
 ///
-/// The rule (ARCHITECTURE.md, "Blame only what was seen"): a failure counts against the image
+/// The rule (README.md, Safety: "Blame only what was seen"): a failure counts against the image
 /// only when the failing step read the image's content — its bootloader config, its kernel, its
 /// initrd, its filesystems. A hypervisor refusing the definition bootcanary built, a failure of
 /// bootcanary's own tools or sandbox, a missing file, a lost daemon: none of those read the

@@ -45,7 +45,7 @@ public enum BootSummaryText {
     }
 }
 
-/// CONTRACT.md's exit codes for one boot: 0 booted, 2 any failed outcome, 3 when the tool
+/// docs/contract.md's exit codes for one boot: 0 booted, 2 any failed outcome, 3 when the tool
 /// could not judge.
 public enum BootExit {
     public static func status(for outcome: BootOutcome) -> Int32 {

@@ -4,7 +4,7 @@ import Foundation
 /// verdict banner, the boot timeline (`TimelineSVG`), the evidence, a table of boots, every
 /// transcript (collapsible, line-numbered, timed), the host and what was run.
 ///
-/// Console text is untrusted (ARCHITECTURE.md): every string that came from a guest or from
+/// Console text is untrusted (README.md, Safety): every string that came from a guest or from
 /// the record goes through `HTMLText` before it reaches the page. As a second line of defence
 /// the page carries a Content-Security-Policy that allows no script, no network, no frame and
 /// only its own stylesheet (by hash), so even a missed escape could not run anything.

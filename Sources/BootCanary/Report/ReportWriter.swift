@@ -1,6 +1,6 @@
 import Foundation
 
-/// The outputs of a run (CONTRACT.md `--format md,html,json,junit,prom`, plus the bundle).
+/// The outputs of a run (docs/contract.md `--format md,html,json,junit,prom`, plus the bundle).
 public enum ReportFormat: String, CaseIterable, Sendable, Comparable {
     /// `report.md`: for the ticket.
     case md

@@ -256,7 +256,7 @@ public enum ReportWords {
         }
     }
 
-    /// `ok`, `warning`, `critical`, `unknown`: CONTRACT.md's exit status as a word.
+    /// `ok`, `warning`, `critical`, `unknown`: docs/contract.md's exit status as a word.
     public static func severity(_ d: Diagnosis) -> String {
         switch d.exitStatus {
         case .healthy: "ok"

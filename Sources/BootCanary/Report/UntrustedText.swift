@@ -1,6 +1,6 @@
 /// Text that came from a guest (console lines, and every record field derived from them:
 /// `lastLine`, `title`, evidence, summaries quoting a title) or from a record that may have
-/// been hand-edited. ARCHITECTURE.md: console content is untrusted; it is shown, never
+/// been hand-edited. README.md, Safety: console content is untrusted; it is shown, never
 /// interpreted.
 ///
 /// Two steps, in this order, for every format:

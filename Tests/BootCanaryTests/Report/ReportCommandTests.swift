@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// `bootcanary report` as users call it, and `ReportWriter` as `diagnose` calls it: every
-/// format written, every bad input a clear message naming the file, CONTRACT.md's exit codes
+/// format written, every bad input a clear message naming the file, docs/contract.md's exit codes
 /// (64 a bad record argument, 3 an output that cannot be written).
 @Suite(.serialized) struct ReportCommandTests {
     let sick = ReportFixtures.folder("lab-sick-host").appendingPathComponent("run.json").path
