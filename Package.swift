@@ -23,6 +23,12 @@ let package = Package(
             pkgConfig: "libvirt",
             providers: [.apt(["libvirt-dev"])]
         ),
+        // The C module map over <zlib.h>: the run bundle's gzip (Report/Gzip.swift).
+        .systemLibrary(
+            name: "CZlib",
+            path: "Modules/CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // The only Swift that calls libvirt's C API.
         .target(name: "Libvirt", dependencies: ["CLibvirt"]),
         // Probe -> Console -> Classify -> Diagnose -> Report.
@@ -30,6 +36,7 @@ let package = Package(
             name: "BootCanary",
             dependencies: [
                 "Libvirt",
+                "CZlib",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
