@@ -14,6 +14,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // SHA-256 for install-tree checksums and the HTML report's CSP hash.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // The C module map over <libvirt/libvirt.h>; the only place a C header is named.
@@ -38,6 +40,7 @@ let package = Package(
                 "Libvirt",
                 "CZlib",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Argument parsing, progress, exit codes. Nothing else.
