@@ -13,7 +13,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         // SHA-256 for install-tree checksums and the HTML report's CSP hash.
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
@@ -39,7 +38,6 @@ let package = Package(
             dependencies: [
                 "Libvirt",
                 "CZlib",
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -50,7 +48,6 @@ let package = Package(
                 "BootCanary",
                 "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // libFuzzer target for line assembly, classification and transcripts (issue 3):
