@@ -13,7 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // SHA-256 for install-tree checksums and the HTML report's CSP hash.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // The C module map over <libvirt/libvirt.h>; the only place a C header is named.
@@ -23,6 +24,12 @@ let package = Package(
             pkgConfig: "libvirt",
             providers: [.apt(["libvirt-dev"])]
         ),
+        // The C module map over <zlib.h>: the run bundle's gzip (Report/Gzip.swift).
+        .systemLibrary(
+            name: "CZlib",
+            path: "Modules/CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         // The only Swift that calls libvirt's C API.
         .target(name: "Libvirt", dependencies: ["CLibvirt"]),
         // Probe -> Console -> Classify -> Diagnose -> Report.
@@ -30,7 +37,8 @@ let package = Package(
             name: "BootCanary",
             dependencies: [
                 "Libvirt",
-                .product(name: "Logging", package: "swift-log"),
+                "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Argument parsing, progress, exit codes. Nothing else.
@@ -40,7 +48,6 @@ let package = Package(
                 "BootCanary",
                 "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // libFuzzer target for line assembly, classification and transcripts (issue 3):

@@ -43,15 +43,7 @@ public enum HTMLReport {
 
     /// `sha256-BASE64` of the stylesheet, as CSP wants it.
     static let styleHash: String = {
-        let hex = SHA256.hex(Data(stylesheet.utf8))
-        var bytes: [UInt8] = []
-        var i = hex.startIndex
-        while i < hex.endIndex {
-            let j = hex.index(i, offsetBy: 2)
-            bytes.append(UInt8(hex[i..<j], radix: 16) ?? 0)
-            i = j
-        }
-        return "sha256-" + Data(bytes).base64EncodedString()
+        "sha256-" + Data(SHA256.digest(Data(stylesheet.utf8))).base64EncodedString()
     }()
 
     static func banner(_ report: RunReport) -> String {

@@ -1,63 +1,35 @@
+import Crypto
 import Foundation
 
-/// SHA-256 (FIPS 180-4), streaming. Used to verify install-tree checksums and to prove that a
-/// suspect image was not modified. Foundation on Linux has no digest API, and this avoids a
-/// crypto dependency for one function.
+/// SHA-256, streaming, as hex digests: verifies install-tree checksums and proves that a
+/// suspect image was not modified. A thin face over swift-crypto's `SHA256` (BoringSSL's on
+/// Linux, CryptoKit's on macOS), which replaced 120 hand-written lines here; this type keeps
+/// the callers' hex-string API.
 public struct SHA256: Sendable {
-    private var h: [UInt32] = [
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-    ]
-    private var pending: [UInt8] = []
-    private var length: UInt64 = 0
+    private var hasher = Crypto.SHA256()
 
-    public init() { pending.reserveCapacity(64) }
+    public init() {}
 
     public mutating func update<Bytes: Sequence>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        for b in bytes {
-            length &+= 1
-            pending.append(b)
-            if pending.count == 64 {
-                compress(pending)
-                pending.removeAll(keepingCapacity: true)
-            }
-        }
+        hasher.update(data: Array(bytes))
     }
 
     public mutating func update(_ data: Data) {
-        length &+= UInt64(data.count)
-        data.withUnsafeBytes { raw in
-            var p = raw.bindMemory(to: UInt8.self)[...]
-            if !pending.isEmpty {
-                let take = min(64 - pending.count, p.count)
-                pending.append(contentsOf: p.prefix(take))
-                p = p.dropFirst(take)
-                if pending.count == 64 { compress(pending); pending.removeAll(keepingCapacity: true) }
-            }
-            var offset = p.startIndex
-            let base = UnsafeRawBufferPointer(rebasing: raw[...])
-            while p.endIndex - offset >= 64 {
-                compressBlock(UnsafeRawBufferPointer(rebasing: base[offset..<offset + 64]))
-                offset += 64
-            }
-            pending.append(contentsOf: p[offset...])
-        }
+        hasher.update(data: data)
     }
 
-    public mutating func finalize() -> String {
-        let bitLength = length &* 8
-        var tail = pending
-        tail.append(0x80)
-        while tail.count % 64 != 56 { tail.append(0) }
-        for i in (0..<8).reversed() { tail.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
-        var i = 0
-        while i < tail.count { compress(tail[i..<i + 64]); i += 64 }
-        return h.map { String($0, radix: 16).leftPadded(to: 8) }.joined()
+    /// The digest as 64 lowercase hex digits, as `sha256sum` prints it.
+    public func finalize() -> String {
+        Self.hex(hasher.finalize())
     }
 
     public static func hex(_ data: Data) -> String {
-        var s = SHA256()
-        s.update(data)
-        return s.finalize()
+        hex(Crypto.SHA256.hash(data: data))
+    }
+
+    /// The raw 32 bytes (for encodings other than hex, such as a CSP `sha256-BASE64`).
+    public static func digest(_ data: Data) -> [UInt8] {
+        Array(Crypto.SHA256.hash(data: data))
     }
 
     /// Hashes a file in 1 MiB reads.
@@ -71,50 +43,11 @@ public struct SHA256: Sendable {
         return s.finalize()
     }
 
-    private static let k: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
-
-    private mutating func compress<Block: Collection>(_ block: Block) where Block.Element == UInt8 {
-        let bytes = Array(block)
-        bytes.withUnsafeBytes { compressBlock($0) }
+    private static func hex(_ digest: Crypto.SHA256.Digest) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        for b in digest { out += [digits[Int(b >> 4)], digits[Int(b & 0xF)]] }
+        return String(decoding: out, as: UTF8.self)
     }
-
-    /// One 64-byte block. Works on raw pointers: this runs for every 64 bytes of a kernel image.
-    private mutating func compressBlock(_ block: UnsafeRawBufferPointer) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            for t in 0..<16 { w[t] = UInt32(bigEndian: block.loadUnaligned(fromByteOffset: t * 4, as: UInt32.self)) }
-            for t in 16..<64 {
-                let a = w[t - 15], b = w[t - 2]
-                let s0 = a.rotr(7) ^ a.rotr(18) ^ (a >> 3)
-                let s1 = b.rotr(17) ^ b.rotr(19) ^ (b >> 10)
-                w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
-            }
-            var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-            Self.k.withUnsafeBufferPointer { k in
-                for t in 0..<64 {
-                    let s1 = e.rotr(6) ^ e.rotr(11) ^ e.rotr(25)
-                    let ch = (e & f) ^ (~e & g)
-                    let t1 = hh &+ s1 &+ ch &+ k[t] &+ w[t]
-                    let s0 = a.rotr(2) ^ a.rotr(13) ^ a.rotr(22)
-                    let maj = (a & b) ^ (a & c) ^ (b & c)
-                    let t2 = s0 &+ maj
-                    (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-                }
-            }
-            h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
-            h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
-        }
-    }
-}
-
-private extension UInt32 {
-    func rotr(_ n: UInt32) -> UInt32 { (self >> n) | (self << (32 - n)) }
 }

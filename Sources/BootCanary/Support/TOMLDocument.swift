@@ -1,7 +1,8 @@
 /// The part of TOML a canary profile uses — `[table]` headers, `key = value` with strings
 /// (basic and literal), integers, floats, booleans and arrays of those, `#` comments — read
 /// with the line of every key kept, so a wrong key or type is reported as `FILE:LINE`.
-/// (A general TOML library would parse more, but could not say on which line a key sat.)
+/// Kept by hand on purpose (issue 11): TOMLKit, the TOML library at hand, does not give line
+/// numbers for values, and the profile's error messages need them ("canary.toml:12: ...").
 public struct TOMLDocument: Sendable {
     public enum Value: Sendable, Equatable {
         case string(String)

@@ -16,6 +16,19 @@ import Testing
         #expect(incremental.finalize() == digest)
     }
 
+    /// FIPS 180-4's long vector (one million "a"), fed in pieces that straddle 64-byte blocks.
+    @Test func millionAs() {
+        var s = SHA256()
+        var left = 1_000_000, piece = 1
+        while left > 0 {
+            let n = min(piece, left)
+            s.update(Data(repeating: 0x61, count: n))
+            left -= n
+            piece = piece * 3 + 7
+        }
+        #expect(s.finalize() == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
     /// Against the system's sha256sum on a file whose length crosses block boundaries.
     @Test func matchesSha256sumOnAFile() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID())").path
