@@ -117,7 +117,7 @@ import Testing
     /// The command reference is generated from --help; a changed option fails here until
     /// `docs/commands.sh` is run again.
     @Test func commandReferenceIsTheToolsOwnHelp() throws {
-        let exe = try #require(BuiltTool.bootcanary, "the bootcanary executable is not built next to the tests (swift build --build-tests)")
+        let exe = try #require(AnalyzeCommandTests.executable, "the bootcanary executable is not built next to the tests (swift build --build-tests)")
         let out = try Fixtures.scratch().appendingPathComponent("commands.md")
         let r = try ExternalTool.run("/bin/bash", [Self.docs.appendingPathComponent("commands.sh").path, exe.path],
                                      timeout: 60, environment: ProcessInfo.processInfo.environment.merging(["OUT": out.path]) { $1 })
@@ -125,18 +125,5 @@ import Testing
         let fresh = try String(contentsOf: out, encoding: .utf8)
         let committed = try String(contentsOf: Self.docs.appendingPathComponent("commands.md"), encoding: .utf8)
         #expect(fresh == committed, "docs/commands.md is stale: run docs/commands.sh")
-    }
-}
-
-/// The built `bootcanary` executable, next to the test bundle in .build/.
-enum BuiltTool {
-    static var bootcanary: URL? {
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("bootcanary")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import BootCanary
 
 /// Where the repository's fixtures are, found from this file's path.
@@ -66,4 +67,13 @@ extension Array where Element == UInt8 {
         }
         return out
     }
+}
+
+/// Tests that need what lab/setup installs beyond Swift (chromium, cmark-gfm, Debian's python3
+/// with prometheus_client) or root run only when lab/test says this machine has them
+/// (`BOOTCANARY_HOST_TOOL_TESTS=1`); a plain `swift test` runs the pure suites only.
+enum HostTools {
+    static let enabled = ProcessInfo.processInfo.environment["BOOTCANARY_HOST_TOOL_TESTS"] == "1"
+    static let reason: Comment = "needs lab/setup's host tools or root: run through lab/test (BOOTCANARY_HOST_TOOL_TESTS=1)"
+    static var asRoot: Bool { enabled && geteuid() == 0 }
 }

@@ -81,7 +81,8 @@ import Testing
 }
 
 /// Real HTTP against a local server that serves a tree and misbehaves on request.
-@Suite(.serialized) struct InstallerFetchTests {
+/// Against a real HTTP server: fixtures/servers/install_tree_server.py, on Debian's python3.
+@Suite(.serialized, .enabled(if: HostTools.enabled, HostTools.reason)) struct InstallerFetchTests {
     @Test func fetchesVerifiesAndCachesATreeinfoTree() async throws {
         try await TreeServer.with { server, folder in
             let cache = folder.appendingPathComponent("cache")

@@ -95,7 +95,7 @@ import Testing
     }
 
     /// As root, pygrub runs as nobody with no capabilities: what it runs as is what it reports.
-    @Test(.enabled(if: geteuid() == 0, "only root deprivileges pygrub"))
+    @Test(.enabled(if: HostTools.asRoot, "only root deprivileges pygrub; \(HostTools.reason)"))
     func pygrubRunsUnprivileged() throws {
         let (dir, pygrub) = try Self.fakePygrub("out=${3#--output-directory=}; id -u > \"$out/k\"; echo \"kernel $out/k\"")
         defer { try? FileManager.default.removeItem(at: dir) }

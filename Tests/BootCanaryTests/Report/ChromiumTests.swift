@@ -10,7 +10,7 @@ import Testing
 /// payloads visible as text — with its Content-Security-Policy, and without it (escaping alone
 /// must hold; the CSP is the second line). A control page with one payload left unescaped
 /// proves the check can see a script run.
-@Suite(.serialized) struct ChromiumTests {
+@Suite(.serialized, .enabled(if: HostTools.enabled, HostTools.reason)) struct ChromiumTests {
     static func page(_ html: String) throws -> URL {
         let file = try Fixtures.scratch().appendingPathComponent("report.html")
         try Data(html.utf8).write(to: file)

@@ -4,7 +4,9 @@ import Testing
 
 /// The outputs machines read: Prometheus text format (parsed by prometheus_client, the
 /// reference Python client) and JUnit XML (parsed by an XML parser, counted).
-@Suite struct MachineOutputTests {
+/// Read back by the reference parsers (prometheus_client, and a JUnit XML reader) through
+/// lab/report-check on Debian's python3.
+@Suite(.enabled(if: HostTools.enabled, HostTools.reason)) struct MachineOutputTests {
     func write(_ text: String, _ name: String) throws -> URL {
         let url = try Fixtures.scratch().appendingPathComponent(name)
         try Data(text.utf8).write(to: url)

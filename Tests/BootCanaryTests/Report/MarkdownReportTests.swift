@@ -44,7 +44,7 @@ import Testing
         #expect(md.contains("129 +1.580  [    0.916869] smpboot: Total of 1 processors activated (4890.78 BogoMIPS)\n```"))
     }
 
-    @Test(arguments: ReportFixtures.names) func rendersAsIntendedInGFM(_ name: String) throws {
+    @Test(.enabled(if: HostTools.enabled, HostTools.reason), arguments: ReportFixtures.names) func rendersAsIntendedInGFM(_ name: String) throws {
         let report = try ReportFixtures.report(name)
         let dir = try Fixtures.scratch()
         let file = dir.appendingPathComponent("report.md")

@@ -97,7 +97,7 @@ import Glibc
 
     /// A full disk: a 64 KiB tmpfs (needs root, as the lab runs). The reports do not fit; the
     /// error names the file, and nothing half-written is left.
-    @Test(.enabled(if: geteuid() == 0)) func fullDiskIsAnIOErrorAndLeavesNoHalfFile() throws {
+    @Test(.enabled(if: HostTools.asRoot, HostTools.reason)) func fullDiskIsAnIOErrorAndLeavesNoHalfFile() throws {
         let mountPoint = try Fixtures.scratch()
         guard mount("tmpfs", mountPoint.path, "tmpfs", 0, "size=64k") == 0 else {
             Issue.record("cannot mount a tmpfs here (errno \(errno)); this test needs root with CAP_SYS_ADMIN")
