@@ -37,6 +37,7 @@ public enum MilestoneTable {
         .init(.bootloader, "Welcome to GRUB", source: "GRUB 2 banner"),
         .init(.bootloader, "Loading Linux ", source: "GRUB `Loading Linux 6.1.0-27-amd64 ...`"),
         .init(.bootloader, "Loading initial ramdisk", source: "GRUB"),
+        .init(.bootloader, "Booting `", source: "GRUB 2 with timeout=0 (no menu): `  Booting `Debian GNU/Linux, with Linux 6.1.0-57-cloud-amd64'` (Xen lab, HVM through SeaBIOS and PVH through pvgrub2)"),
         .init(.bootloader, "pyGRUB", source: "Xen pygrub menu (bootloader log)"),
         .init(.bootloader, "Using <class 'grub.", source: "Xen pygrub: `Using <class 'grub.GrubConf.Grub2ConfigFile'> to parse`"),
         .init(.bootloader, "iPXE ", alsoContains: ["--"], source: "iPXE banner `iPXE 1.21.1 -- Open Source Network Boot Firmware`"),

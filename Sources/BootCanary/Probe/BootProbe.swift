@@ -36,6 +36,8 @@ public struct BootProbe: Sendable {
     /// of its line (the prompt's trailing space in a later chunk), and the transcript should
     /// hold the console as the guest printed it.
     static let settleSeconds = 0.3
+    /// How long a closed console waits for libvirt's stop event before it counts as lost.
+    static let consoleEndWaitSeconds = 10.0
 
     /// Runs the boot. `onLine` sees every completed console line as it arrives (the CLI prints
     /// them live); it runs on the boot's task and must not block.
@@ -251,15 +253,20 @@ public struct BootProbe: Sendable {
                     let time = ConsoleTime(seconds: seconds(chunk.monotonicNanoseconds), wall: chunk.wall)
                     write(console.append(chunk.bytes, at: time))
                 case .console(.endOfStream), .console(.failed):
-                    // The console ends when the domain stops; libvirt's event says why.
-                    if drainUntil == nil { drainUntil = t.seconds + 2 }
+                    // The console ends when the domain stops; libvirt's event says why, and it
+                    // can come seconds later: an HVM guest that reset itself (a corrupt kernel,
+                    // on_reboot=destroy) closed its device model's console 2+ s before libxl's
+                    // shutdown thread had destroyed it and libvirt sent "Stopped Shutdown"; with
+                    // a 2 s wait that boot read as a lost console (infra_error). The event, when
+                    // it comes, cuts the wait to 0.5 s.
                     if stopReason != nil { break loop }
+                    drainUntil = min(drainUntil ?? .infinity, t.seconds + Self.consoleEndWaitSeconds)
                 case .lifecycle(let event):
                     try? writer?.write(TranscriptEvent(name: "lifecycle", detail: "\(event.kindName) \(event.detailName)", time: t))
                     switch event.kind {
                     case .stopped, .crashed:
                         stopReason = StopReasonMapping.reason(event)
-                        if drainUntil == nil { drainUntil = t.seconds + 0.5 }
+                        drainUntil = min(drainUntil ?? .infinity, t.seconds + 0.5)
                     case .resumed:
                         ownResumeSeen = true
                     case .suspended where ownResumeSeen:
