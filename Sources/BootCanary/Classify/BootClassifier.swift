@@ -101,6 +101,9 @@ public struct BootClassifier: Sendable {
     /// The trace after a stall or hang header (`StallFrame`), while `collectingTrace`.
     private var traceEvents: [TraceEvent] = []
     private var collectingTrace = false
+    /// Lines read into `traceEvents`: its own count, since an oops both seeks its RIP line
+    /// (`linesSinceFatal`) and collects its trace, and one shared counter halved both windows.
+    private var traceLinesRead = 0
     /// `host login: root` on the previous line, waiting for `Password:` on this one.
     private var pendingAnsweredLogin: MilestoneSighting?
     /// Cheap flags for the per-line path (optionals of structs cost a value-witness call).
@@ -346,6 +349,7 @@ public struct BootClassifier: Sendable {
         if isFirstFatal {
             firstFatal = hit
             linesSinceFatal = 0
+            traceLinesRead = 0
             if case .inFunction = signature.title { seekingFunction = true; collectingTrace = true }
             if case .inStall = signature.title { collectingTrace = true }
         }
@@ -426,8 +430,8 @@ public struct BootClassifier: Sendable {
 
     /// In the lines after a stall or hang header: the events its title's frame is found in.
     private mutating func collectTrace(_ message: UnsafeBufferPointer<UInt8>) {
-        linesSinceFatal += 1
-        if linesSinceFatal > Self.stallTraceLines || traceEvents.count >= Self.maxTraceEvents {
+        traceLinesRead += 1
+        if traceLinesRead > Self.stallTraceLines || traceEvents.count >= Self.maxTraceEvents {
             collectingTrace = false
             return
         }
