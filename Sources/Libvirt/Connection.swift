@@ -24,8 +24,8 @@ public final class Connection: @unchecked Sendable {
         EventLoop.start()
         let flags: UInt32 = readOnly ? UInt32(VIR_CONNECT_RO.rawValue) : 0
         let ptr: OpaquePointer = try check("virConnectOpenAuth") {
-            if let uri { return uri.withCString { bootcanary_open($0, flags) } }
-            return bootcanary_open(nil, flags)
+            if let uri { return uri.withCString { CLibvirt_open($0, flags) } }
+            return CLibvirt_open(nil, flags)
         }
         pointer = ptr
         self.readOnly = readOnly

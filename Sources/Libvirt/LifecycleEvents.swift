@@ -82,7 +82,7 @@ extension Connection {
             let opaque = Unmanaged.passRetained(hub).toOpaque()
             do {
                 hub.registration = try check("virConnectDomainEventRegisterAny") {
-                    bootcanary_register_lifecycle(pointer, lifecycleCallback, opaque) {
+                    CLibvirt_register_lifecycle(pointer, lifecycleCallback, opaque) {
                         Unmanaged<LifecycleHub>.fromOpaque($0!).release()
                     }
                 }

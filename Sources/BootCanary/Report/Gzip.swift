@@ -57,7 +57,7 @@ private final class DeflateStream {
 
     init(level: Int32) {
         z.initialize(to: z_stream())  // zalloc, zfree, opaque nil: zlib's own malloc and free.
-        initError = bootcanary_deflate_init_gzip(z, level)
+        initError = CZlib_deflate_init_gzip(z, level)
     }
 
     deinit {
