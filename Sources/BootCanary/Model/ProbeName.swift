@@ -17,9 +17,3 @@ public enum ProbeName {
         String(UInt32.random(in: 0..<0x100_0000), radix: 16).leftPadded(to: 6)
     }
 }
-
-extension String {
-    func leftPadded(to width: Int, with pad: Character = "0") -> String {
-        count >= width ? self : String(repeating: pad, count: width - count) + self
-    }
-}
