@@ -60,8 +60,3 @@ public struct ProbeBoot: Sendable {
         BootObservation(kind: kind, run: run, host: host, usesGuestDisk: usesGuestDisk, result: result)
     }
 }
-
-/// The version reported in transcripts and run records.
-public enum BootCanaryVersion {
-    public static let current = "0.1.0"
-}
