@@ -32,7 +32,7 @@ public struct DescribedBoot: Codable, Sendable, Equatable {
     public var notes: [String]
     // Set by a live run (the run record), absent from `analyze`:
     /// `suspect` or `control`.
-    public var host: BootObservation.Host?
+    public var host: BootHost?
     public var domain: String?
     public var usesGuestDisk: Bool?
     /// The console's last lines, for reports.
@@ -166,7 +166,7 @@ public struct DescribedBoot: Codable, Sendable, Equatable {
         ending = try c.decodeIfPresent(BootEnding.self, forKey: .ending) ?? .endOfLog
         reboots = try c.decodeIfPresent(Int.self, forKey: .reboots) ?? 0
         notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? []
-        host = try c.decodeIfPresent(BootObservation.Host.self, forKey: .host)
+        host = try c.decodeIfPresent(BootHost.self, forKey: .host)
         domain = try c.decodeIfPresent(String.self, forKey: .domain)
         usesGuestDisk = try c.decodeIfPresent(Bool.self, forKey: .usesGuestDisk)
         lastLines = try c.decodeIfPresent([String].self, forKey: .lastLines)

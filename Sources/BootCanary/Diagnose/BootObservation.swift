@@ -4,13 +4,8 @@ import Foundation
 /// Built from a live `ProbeBoot` or from a saved console (`analyze`), so both give the same
 /// diagnosis.
 public struct BootObservation: Sendable, Equatable {
-    /// Which host the boot ran on.
-    public enum Host: String, Sendable, Codable {
-        /// The host under suspicion.
-        case suspect
-        /// A control host (`--control URI`), believed healthy.
-        case control
-    }
+    /// Which host the boot ran on (`BootHost`, in Model: boot records carry it too).
+    public typealias Host = BootHost
 
     public var kind: ProbeKind
     public var run: Int
