@@ -1,5 +1,3 @@
-import Foundation
-
 /// Settings of one boot that do not come from its domain spec.
 public struct BootSettings: Sendable {
     /// Give up on the boot after this many seconds from resume.
@@ -24,39 +22,5 @@ public struct BootSettings: Sendable {
         self.timeout = timeout
         self.stall = stall
         self.classifier = classifier
-    }
-}
-
-/// What one probe boot produced.
-public struct ProbeBoot: Sendable {
-    public var kind: ProbeKind
-    public var run: Int
-    public var domainName: String
-    public var result: BootResult
-    public var transcript: URL?
-    /// Wall clock at create and at the end.
-    public var started: Date
-    public var ended: Date
-    /// Seconds the create call took (pygrub runs inside it on Xen).
-    public var createSeconds: Double?
-    /// Things worth telling a person about this boot (a fallback taken, a file restored).
-    public var notes: [String]
-    public var host: BootObservation.Host = .suspect
-    /// Whether the guest's disk was attached.
-    public var usesGuestDisk = false
-
-    public var described: DescribedBoot {
-        var d = DescribedBoot(result, kind: kind, run: run, transcript: transcript?.path, notes: notes)
-        d.host = host
-        d.domain = domainName
-        d.usesGuestDisk = usesGuestDisk
-        d.lastLines = result.lastLines
-        d.startedAt = started
-        d.endedAt = ended
-        return d
-    }
-
-    public var observation: BootObservation {
-        BootObservation(kind: kind, run: run, host: host, usesGuestDisk: usesGuestDisk, result: result)
     }
 }

@@ -1,0 +1,35 @@
+import Foundation
+
+/// What one probe boot produced.
+public struct ProbeBoot: Sendable {
+    public var kind: ProbeKind
+    public var run: Int
+    public var domainName: String
+    public var result: BootResult
+    public var transcript: URL?
+    /// Wall clock at create and at the end.
+    public var started: Date
+    public var ended: Date
+    /// Seconds the create call took (pygrub runs inside it on Xen).
+    public var createSeconds: Double?
+    /// Things worth telling a person about this boot (a fallback taken, a file restored).
+    public var notes: [String]
+    public var host: BootObservation.Host = .suspect
+    /// Whether the guest's disk was attached.
+    public var usesGuestDisk = false
+
+    public var described: DescribedBoot {
+        var d = DescribedBoot(result, kind: kind, run: run, transcript: transcript?.path, notes: notes)
+        d.host = host
+        d.domain = domainName
+        d.usesGuestDisk = usesGuestDisk
+        d.lastLines = result.lastLines
+        d.startedAt = started
+        d.endedAt = ended
+        return d
+    }
+
+    public var observation: BootObservation {
+        BootObservation(kind: kind, run: run, host: host, usesGuestDisk: usesGuestDisk, result: result)
+    }
+}
