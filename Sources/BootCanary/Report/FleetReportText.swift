@@ -2,7 +2,7 @@ import Foundation
 
 /// The fleet canary's combined report (`fleet.md`) and its one-line status.
 public enum FleetReportText {
-    public static func markdown(_ r: Fleet.Report) -> String {
+    public static func markdown(_ r: FleetReport) -> String {
         var o = "# bootcanary fleet canary: \(CanaryStatus.word(r.exitStatus))\n\n"
         let counts = Dictionary(grouping: r.hosts, by: { CanaryStatus.word(ExitStatus(rawValue: $0.status) ?? .unknown) })
         o += "- **Hosts:** \(r.hosts.count) — " + ["OK", "WARNING", "CRITICAL", "UNKNOWN"].compactMap { w in counts[w].map { "\($0.count) \(w)" } }.joined(separator: ", ") + "\n"
@@ -24,7 +24,7 @@ public enum FleetReportText {
     }
 
     /// `BOOTCANARY CRITICAL - 3 hosts: 2 OK, 1 CRITICAL (xen07: host_fault) | ...`
-    public static func line(_ r: Fleet.Report) -> String {
+    public static func line(_ r: FleetReport) -> String {
         var parts: [String] = []
         for w in ["OK", "WARNING", "CRITICAL", "UNKNOWN"] {
             let hosts = r.hosts.filter { CanaryStatus.word(ExitStatus(rawValue: $0.status) ?? .unknown) == w }

@@ -41,33 +41,11 @@ public struct Fleet: Sendable {
         return hosts
     }
 
-    /// What one host's canary came to.
-    public struct HostResult: Codable, Sendable, Equatable {
-        public var uri: String
-        public var status: Int32
-        public var hostname: String?
-        public var hostUUID: String?
-        public var verdict: Verdict?
-        public var action: Action?
-        public var summary: String
-        /// The host's run folder, relative to the fleet folder.
-        public var run: String?
-        public var seconds: Double
-    }
+    /// What one host's canary came to (`FleetReport.HostResult`, in Report).
+    public typealias HostResult = FleetReport.HostResult
 
-    /// The combined result (`fleet.json`, schema `bootcanary.fleet/1`).
-    public struct Report: Codable, Sendable, Equatable {
-        public var schema = "bootcanary.fleet/1"
-        public var started: Date
-        public var ended: Date
-        public var hosts: [HostResult]
-        /// Host UUIDs reported by more than one host: cloned hypervisor installs, which
-        /// management stacks such as CloudStack refuse after the first.
-        public var duplicateHostUUIDs: [String: [String]]
-        public var status: Int32
-
-        public var exitStatus: ExitStatus { ExitStatus(rawValue: status) ?? .unknown }
-    }
+    /// The combined result (`FleetReport`, in Report: `fleet.md` renders it).
+    public typealias Report = FleetReport
 
     public var hosts: [Host]
     public var profile: CanaryProfile
