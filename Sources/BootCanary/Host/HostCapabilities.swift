@@ -81,13 +81,6 @@ public enum DomainTypeChoice {
         if offered.contains("qemu") { return "qemu" }
         return offered.first
     }
-
-    /// The `flags` line of /proc/cpuinfo, padded with a leading space for word matching.
-    public static func readLocalCPUFlags() -> String? {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
-        guard let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
-        return " " + (line.split(separator: ":", maxSplits: 1).last.map(String.init) ?? "") + " "
-    }
 }
 
 /// Facts about a libvirt connection URI that do not need the daemon.
