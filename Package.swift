@@ -32,13 +32,18 @@ let package = Package(
         ),
         // The only Swift that calls libvirt's C API.
         .target(name: "Libvirt", dependencies: ["CLibvirt"]),
+        // Vocabulary, names, and small shared helpers (JSON, SHA-256, TOML). Pure.
+        .target(
+            name: "CanaryModel",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Probe -> Console -> Classify -> Diagnose -> Report.
         .target(
             name: "BootCanary",
             dependencies: [
+                "CanaryModel",
                 "Libvirt",
                 "CZlib",
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Argument parsing, progress, exit codes. Nothing else.
@@ -46,22 +51,23 @@ let package = Package(
             name: "bootcanary",
             dependencies: [
                 "BootCanary",
+                "CanaryModel",
                 "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // libFuzzer target for line assembly, classification and transcripts (issue 3):
         // see fuzz/ConsoleFuzz/ConsoleFuzz.swift for how to build it with -sanitize=fuzzer.
-        .executableTarget(name: "ConsoleFuzz", dependencies: ["BootCanary"], path: "fuzz/ConsoleFuzz"),
+        .executableTarget(name: "ConsoleFuzz", dependencies: ["BootCanary", "CanaryModel"], path: "fuzz/ConsoleFuzz"),
         // Unit tests of the binding against libvirt's in-process test:///default driver.
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         // Pure tests of Console, Classify, Diagnose and Report, driven by fixtures/.
-        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary"]),
+        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel"]),
         // Integration tests against the lab's real libvirtd and real QEMU guests (lab/setup).
-        .testTarget(name: "LabTests", dependencies: ["BootCanary", "Libvirt"]),
+        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "Libvirt"]),
         // bootcanary against a real Xen host: Xen 4.17 under QEMU with a libxl dom0
         // (lab/xen/start; lab/test brings it up).
-        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "Libvirt"]),
+        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "Libvirt"]),
     ],
     swiftLanguageModes: [.v6]
 )

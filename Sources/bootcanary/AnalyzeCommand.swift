@@ -1,5 +1,6 @@
 import ArgumentParser
 import BootCanary
+import CanaryModel
 import Foundation
 
 /// `bootcanary analyze FILE... [--json]`: classify saved console logs (docs/contract.md).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BootCanary
+import CanaryModel
 import Foundation
 import Libvirt
 

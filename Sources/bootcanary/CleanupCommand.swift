@@ -1,5 +1,6 @@
 import ArgumentParser
 import BootCanary
+import CanaryModel
 import Foundation
 
 /// `bootcanary cleanup`: destroy what an interrupted run left behind, and nothing else.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BootCanary
+import CanaryModel
 import Foundation
 
 /// `bootcanary host [-c URI] [--json]`: the facts a diagnosis starts from.

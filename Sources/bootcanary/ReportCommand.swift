@@ -1,5 +1,6 @@
 import ArgumentParser
 import BootCanary
+import CanaryModel
 import Foundation
 
 /// `bootcanary report RUN.json --format md,html,json,junit,prom [--out DIR]` (docs/contract.md):

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryModel
 
 /// docs/ is the contract users read; these tests keep it the code's own description:
 /// - docs/commands.md is exactly what `docs/commands.sh` makes from the built tool's --help;

@@ -1,5 +1,6 @@
 import Testing
 @testable import BootCanary
+@testable import CanaryModel
 
 @Suite struct FailurePointComparisonTests {
     func point(_ name: String, _ outcome: BootOutcome, _ milestone: Milestone, _ title: String?) -> FailurePointComparison.Point {

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Testing
 @testable import BootCanary
+@testable import CanaryModel
 
 /// `bootcanary canary` as cron or a systemd timer runs it.
 @Suite(.serialized) struct CanaryTests {

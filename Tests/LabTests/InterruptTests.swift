@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import Testing
 @testable import BootCanary
+@testable import CanaryModel
 
 /// Ctrl-C in the middle of a real boot: bootcanary exits with the shell's code, and its test
 /// domain, its overlay and its ledger lines are gone; the image is untouched.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryModel
 
 /// Every probe kind, booted by `bootcanary boot` as a user runs it, reaches the lab guest's
 /// login prompt; the disk it was given is exactly as it was (content, owner, mode) and the

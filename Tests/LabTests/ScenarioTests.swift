@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryModel
 
 /// `bootcanary diagnose` end to end on the lab's fault scenarios, with real boots. The faults
 /// are made outside the tool (lab/faults/): its verdicts are earned from what it observes.

@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import Testing
 @testable import BootCanary
+@testable import CanaryModel
 
 /// bootcanary's Xen path end to end: libxl's own pygrub, PV consoles on hvc0, libxl's events
 /// and errors, installer kernels uploaded through a storage volume to a remote Xen host.

@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// Options of one boot's classification.
 public struct ClassifierOptions: Sendable, Hashable {
     /// What counts as a successful boot (default: a login prompt).

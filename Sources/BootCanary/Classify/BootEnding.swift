@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// How libvirt said a domain stopped.
 public enum DomainStopReason: String, Sendable, Hashable, Codable, CaseIterable {
     /// The guest shut down or powered off (VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN).

@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// A console line that supports a result, for people and for the diagnosis.
 public struct Evidence: Sendable, Hashable, Codable {
     public var line: Int

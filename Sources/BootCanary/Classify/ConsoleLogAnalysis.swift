@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// A saved console log, classified: what `bootcanary analyze` shows for one file.

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// The boot result as JSON: docs/contract.md's names, stable. Separate from `BootResult` so the

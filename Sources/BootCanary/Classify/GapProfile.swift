@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// How long the console went quiet between lines, per milestone: what a normal gap looks
 /// like at each stage of a boot, so a stall detector can tell "slow here is normal" from
 /// "stuck". A gap is counted for the milestone the boot had reached when the silence began.

@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// One way a console line shows that a boot reached a milestone.
 ///
 /// A line matches when its message (prefixes and terminal control sequences removed)

@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// What kind of failure a signature shows, and what that means for the boot.
 public enum SignatureKind: String, Sendable, Hashable, Codable, CaseIterable {
     case kernelPanic = "kernel_panic"

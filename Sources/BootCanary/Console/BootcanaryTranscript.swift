@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// bootcanary's transcript format, version 1: a boot's console with host timestamps, as

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// Appends a bootcanary transcript record by record while a boot runs, so a transcript is

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// One boot as the diagnosis sees it: what was booted, on which host, and how it ended.

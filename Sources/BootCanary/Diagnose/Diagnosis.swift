@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// The diagnosis over many boots (docs/contract.md): what is wrong, how sure, what to do, in one
 /// sentence for the ticket, with the boots and lines that show it.
 public struct Diagnosis: Codable, Sendable, Equatable {

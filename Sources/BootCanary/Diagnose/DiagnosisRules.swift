@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// What a rule concludes when it applies.

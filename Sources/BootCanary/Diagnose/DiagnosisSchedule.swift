@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// Which boots the diagnosis wants next. Pure: it looks at what has run and what the
 /// correlator says, so the policy is tested without a guest.
 ///

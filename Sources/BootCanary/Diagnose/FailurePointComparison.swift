@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// How several boots' failure points compare: the same title, the same last milestone, or
 /// varying. It only describes; the diagnosis (host fault or image fault) is built on it
 /// elsewhere. Independent kernels failing at *different* points hints at the host; the same

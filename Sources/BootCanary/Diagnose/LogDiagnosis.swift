@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// The diagnosis of saved consoles (`analyze` with several logs): the same correlator as a
 /// live run, fed from transcripts whose kind comes from `--kind KIND:FILE` or from the
 /// bootcanary transcript's own metadata.

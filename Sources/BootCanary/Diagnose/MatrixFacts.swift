@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// What the boots of one host add up to, kind by kind: the facts every diagnosis rule reads.
 /// Computed once, so the rules stay short sentences over named facts.
 public struct MatrixFacts: Sendable {

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// What one probe boot produced.

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// What bootcanary knows about the host it probes: the hypervisor, the daemon, the machine,

@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// When a silent console counts as a stall, and what the vCPUs were doing meanwhile.
 ///
 /// Two thresholds (docs/contract.md `--stall-timeout`, `--frozen-after`):

@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// Everything that decides how one test guest is defined, independent of XML. Built by a
 /// probe kind, turned into libvirt XML by `DomainXML`.
 public struct DomainSpec: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// Fetches an install tree's kernel and initrd into a local cache, verifying checksums.

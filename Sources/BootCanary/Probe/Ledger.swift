@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// The record of everything a run creates on a host, written *before* each thing is created,

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// What the user gave to boot (docs/contract.md probe options), before anything is prepared.

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// A console line as `boot` prints it live: its offset from the boot's start, then the text

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// The one line a monitoring plugin prints (Nagios / Icinga plugin guidelines):

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// The fleet canary's combined result (`fleet.json`, schema `bootcanary.fleet/1`), which

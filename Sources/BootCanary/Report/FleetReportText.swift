@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// The fleet canary's combined report (`fleet.md`) and its one-line status.

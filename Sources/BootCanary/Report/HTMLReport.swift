@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// `report.html`: one self-contained page (no network, no external asset, no script) with a

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// A Prometheus text-format file (exposition format 0.0.4) for node_exporter's textfile

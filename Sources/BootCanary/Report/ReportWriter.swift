@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// The outputs of a run (docs/contract.md `--format md,html,json,junit,prom`, plus the bundle).

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// The run folder as one `.tar.gz` to attach to a ticket: `run.json`, `report.md`,

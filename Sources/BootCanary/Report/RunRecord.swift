@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// `run.json` (schema `bootcanary.run/1`): everything a run learned, the single source every

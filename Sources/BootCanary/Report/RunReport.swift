@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// Everything a report is rendered from: the run record, and for each boot the part of its

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// The boot timeline of `report.html`: every boot is a row on one shared time axis (seconds

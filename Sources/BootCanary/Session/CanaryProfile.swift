@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 
 /// A canary profile: the probes a host should pass after maintenance, and the limits they

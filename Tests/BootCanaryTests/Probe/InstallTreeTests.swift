@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryModel
 
 @Suite struct InstallTreeTests {
     static let treeinfo = """

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryModel
 
 @Suite struct SHA256Tests {
     /// FIPS 180-4 example vectors.

@@ -1,6 +1,7 @@
 import Libvirt
 import Testing
 @testable import BootCanary
+@testable import CanaryModel
 
 /// A create call that fails counts against the image only when the failing step read the
 /// image's content; a refusal of bootcanary's definition, a host-side failure, a lost daemon or

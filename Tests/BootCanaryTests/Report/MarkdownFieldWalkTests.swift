@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryModel
 
 /// Every string field of a run record, made hostile at once, reaches report.md only escaped:
 /// inline fields as `MarkdownText.inline` makes them, fenced lines as `UntrustedText.visible`
