@@ -37,10 +37,13 @@ let package = Package(
             name: "CanaryModel",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Plain host-fact types and their parsers (capabilities XML, URIs). Pure; Probe gathers them.
+        .target(name: "CanaryHostFacts", dependencies: ["CanaryModel"]),
         // Probe -> Console -> Classify -> Diagnose -> Report.
         .target(
             name: "BootCanary",
             dependencies: [
+                "CanaryHostFacts",
                 "CanaryModel",
                 "Libvirt",
                 "CZlib",
@@ -52,6 +55,7 @@ let package = Package(
             dependencies: [
                 "BootCanary",
                 "CanaryModel",
+                "CanaryHostFacts",
                 "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -62,12 +66,12 @@ let package = Package(
         // Unit tests of the binding against libvirt's in-process test:///default driver.
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         // Pure tests of Console, Classify, Diagnose and Report, driven by fixtures/.
-        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel"]),
+        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts"]),
         // Integration tests against the lab's real libvirtd and real QEMU guests (lab/setup).
-        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "Libvirt"]),
+        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "Libvirt"]),
         // bootcanary against a real Xen host: Xen 4.17 under QEMU with a libxl dom0
         // (lab/xen/start; lab/test brings it up).
-        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "Libvirt"]),
+        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "Libvirt"]),
     ],
     swiftLanguageModes: [.v6]
 )

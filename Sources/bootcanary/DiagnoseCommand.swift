@@ -1,5 +1,6 @@
 import ArgumentParser
 import BootCanary
+import CanaryHostFacts
 import Foundation
 import Libvirt
 

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import Testing
 @testable import BootCanary
+@testable import CanaryHostFacts
 @testable import CanaryModel
 
 /// `bootcanary canary` as cron or a systemd timer runs it.

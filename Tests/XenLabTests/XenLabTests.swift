@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import Testing
 @testable import BootCanary
+@testable import CanaryHostFacts
 @testable import CanaryModel
 
 /// bootcanary's Xen path end to end: libxl's own pygrub, PV consoles on hvc0, libxl's events

@@ -1,3 +1,5 @@
+import CanaryHostFacts
+
 /// Correlates boots into a diagnosis: computes the facts, asks each rule in order, takes the
 /// first answer, and writes down what every rule said.
 public enum Correlator {

@@ -1,3 +1,4 @@
+import CanaryHostFacts
 import CanaryModel
 
 /// The diagnosis over many boots (docs/contract.md): what is wrong, how sure, what to do, in one

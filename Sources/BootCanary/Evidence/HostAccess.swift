@@ -1,3 +1,4 @@
+import CanaryHostFacts
 import Foundation
 
 /// How bootcanary runs the host's own tools (`xl`, `tail` of libxl's log) on the host it

@@ -1,3 +1,4 @@
+import CanaryHostFacts
 import CanaryModel
 import Foundation
 import Libvirt

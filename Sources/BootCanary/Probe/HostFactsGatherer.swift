@@ -1,3 +1,4 @@
+import CanaryHostFacts
 import Foundation
 import Libvirt
 

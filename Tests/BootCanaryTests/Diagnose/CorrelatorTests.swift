@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryHostFacts
 @testable import CanaryModel
 
 /// The diagnosis rules over boots made from real console logs in fixtures/transcripts/.

@@ -83,7 +83,7 @@ public struct RunningDomain: Codable, Sendable, Equatable {
 extension HostFacts {
     /// The SMBIOS system UUID, where capabilities carry no host UUID (libxl's do not). QEMU
     /// machines without `-uuid` report "Not Settable": not a UUID, so nil.
-    static func systemUUID(sysinfoXML xml: String?) -> String? {
+    package static func systemUUID(sysinfoXML xml: String?) -> String? {
         guard let xml, let range = xml.range(of: #"<entry name='uuid'>([0-9a-fA-F-]{36})</entry>"#, options: .regularExpression) else { return nil }
         let entry = xml[range]
         return String(entry.dropFirst("<entry name='uuid'>".count).dropLast("</entry>".count)).lowercased()
