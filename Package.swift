@@ -39,10 +39,13 @@ let package = Package(
         ),
         // Plain host-fact types and their parsers (capabilities XML, URIs). Pure; Probe gathers them.
         .target(name: "CanaryHostFacts", dependencies: ["CanaryModel"]),
+        // Bytes to timed lines; transcript formats. Pure.
+        .target(name: "CanaryConsole", dependencies: ["CanaryModel"]),
         // Probe -> Console -> Classify -> Diagnose -> Report.
         .target(
             name: "BootCanary",
             dependencies: [
+                "CanaryConsole",
                 "CanaryHostFacts",
                 "CanaryModel",
                 "Libvirt",
@@ -56,19 +59,20 @@ let package = Package(
                 "BootCanary",
                 "CanaryModel",
                 "CanaryHostFacts",
+                "CanaryConsole",
                 "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // libFuzzer target for line assembly, classification and transcripts (issue 3):
         // see fuzz/ConsoleFuzz/ConsoleFuzz.swift for how to build it with -sanitize=fuzzer.
-        .executableTarget(name: "ConsoleFuzz", dependencies: ["BootCanary", "CanaryModel"], path: "fuzz/ConsoleFuzz"),
+        .executableTarget(name: "ConsoleFuzz", dependencies: ["BootCanary", "CanaryModel", "CanaryConsole"], path: "fuzz/ConsoleFuzz"),
         // Unit tests of the binding against libvirt's in-process test:///default driver.
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         // Pure tests of Console, Classify, Diagnose and Report, driven by fixtures/.
-        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts"]),
+        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole"]),
         // Integration tests against the lab's real libvirtd and real QEMU guests (lab/setup).
-        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "Libvirt"]),
+        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "Libvirt"]),
         // bootcanary against a real Xen host: Xen 4.17 under QEMU with a libxl dom0
         // (lab/xen/start; lab/test brings it up).
         .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "Libvirt"]),

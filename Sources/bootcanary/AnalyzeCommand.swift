@@ -1,5 +1,6 @@
 import ArgumentParser
 import BootCanary
+import CanaryConsole
 import CanaryModel
 import Foundation
 

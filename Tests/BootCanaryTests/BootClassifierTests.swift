@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryConsole
 
 @Suite struct BootClassifierTests {
     /// Feeds `text` line by line, the n-th line at n seconds.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryConsole
 @testable import CanaryModel
 
 /// Where the repository's fixtures are, found from this file's path.

@@ -1,5 +1,6 @@
 import Testing
 @testable import BootCanary
+@testable import CanaryConsole
 
 @Suite struct LineAssemblerTests {
     func t(_ s: Double) -> ConsoleTime { ConsoleTime(seconds: s) }

@@ -1,5 +1,6 @@
 import Testing
 @testable import BootCanary
+@testable import CanaryConsole
 
 @Suite struct LinePrefixTests {
     func message(_ s: String) -> String {

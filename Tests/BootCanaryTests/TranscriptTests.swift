@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryConsole
 
 /// A sink that collects what the writer writes.
 final class Collected: @unchecked Sendable {

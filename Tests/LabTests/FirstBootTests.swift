@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import Testing
 @testable import BootCanary
+@testable import CanaryConsole
 @testable import CanaryHostFacts
 
 /// A real guest on the lab's real libvirtd: its real console, read through the binding.

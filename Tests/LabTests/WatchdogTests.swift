@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import Testing
 @testable import BootCanary
+@testable import CanaryConsole
 
 /// The stall watchdog on provoked lab cases: a guest that goes quiet and waits, one that
 /// spins silently, one whose vCPUs are frozen from outside the way a wedged hypervisor

@@ -1,3 +1,4 @@
+import CanaryConsole
 import CanaryModel
 
 /// Options of one boot's classification.

@@ -1,3 +1,5 @@
+import CanaryConsole
+
 /// One boot's console, live: assembles the byte stream into lines and classifies them as
 /// they complete, including the unterminated line a prompt leaves waiting. This is what the
 /// Probe drives while a guest boots.

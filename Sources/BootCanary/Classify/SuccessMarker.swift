@@ -1,3 +1,4 @@
+import CanaryConsole
 import Foundation
 
 /// What counts as a successful boot.

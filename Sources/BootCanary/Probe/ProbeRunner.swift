@@ -1,3 +1,4 @@
+import CanaryConsole
 import CanaryHostFacts
 import CanaryModel
 import Foundation

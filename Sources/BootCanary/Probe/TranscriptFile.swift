@@ -1,3 +1,4 @@
+import CanaryConsole
 import Foundation
 
 /// A transcript file being written: created with its header, appended to, closed.

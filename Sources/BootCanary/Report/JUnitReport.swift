@@ -1,3 +1,4 @@
+import CanaryConsole
 import Foundation
 
 /// JUnit XML for CI systems (Jenkins, GitLab, GitHub test reporters): one test case per boot.

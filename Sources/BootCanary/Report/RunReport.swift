@@ -1,3 +1,4 @@
+import CanaryConsole
 import CanaryModel
 import Foundation
 

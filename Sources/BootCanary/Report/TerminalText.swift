@@ -1,3 +1,5 @@
+import CanaryConsole
+
 /// Text for a terminal: the one function every line the CLI prints goes through (console
 /// lines as they arrive, boot results, verdicts, status lines, errors).
 ///

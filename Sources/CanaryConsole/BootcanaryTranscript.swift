@@ -40,7 +40,7 @@ import Foundation
 /// as "end of saved log".
 public enum BootcanaryTranscript {
     public static let magicLine = "# bootcanary transcript v1"
-    static let magic = Array(magicLine.utf8)
+    package static let magic = Array(magicLine.utf8)
 
     // MARK: Encoding
 

@@ -34,7 +34,7 @@ public struct LinePrefix: Sendable, Hashable {
         return bytes.withUnsafeMutableBufferPointer { parse(UnsafeBufferPointer($0)) }
     }
 
-    static func parse(_ p: UnsafeBufferPointer<UInt8>) -> LinePrefix {
+    package static func parse(_ p: UnsafeBufferPointer<UInt8>) -> LinePrefix {
         var r = LinePrefix()
         var i = 0
         let n = p.count
@@ -84,7 +84,7 @@ public struct LinePrefix: Sendable, Hashable {
     }
 
     /// `[   12.345678]` at `i`: seconds and the index after `]`.
-    static func parseKernelTime(_ p: UnsafeBufferPointer<UInt8>, at start: Int) -> (Double, Int)? {
+    package static func parseKernelTime(_ p: UnsafeBufferPointer<UInt8>, at start: Int) -> (Double, Int)? {
         let n = p.count
         var j = start + 1
         while j < n, p[j] == 0x20 { j += 1 }

@@ -92,7 +92,7 @@ public struct ConsoleLogReader: Sendable {
     }
 
     /// Streams the file's console lines to `visit` (views valid only during the call).
-    func stream(path: String, format forced: ConsoleLogFormat?, _ visit: (ConsoleLineView) -> Void) throws(ConsoleLogError) -> ConsoleLogSummary {
+    package func stream(path: String, format forced: ConsoleLogFormat?, _ visit: (ConsoleLineView) -> Void) throws(ConsoleLogError) -> ConsoleLogSummary {
         var st = stat()
         guard stat(path, &st) == 0 else {
             if errno == ENOENT { throw .notFound }

@@ -62,13 +62,20 @@ public struct ConsoleLine: Sendable, Hashable {
 
 /// A console line whose bytes are borrowed from the assembler's buffer: valid only inside
 /// the callback that receives it. The offline hot path classifies these without copying.
-struct ConsoleLineView {
-    var number: Int
-    var bytes: UnsafeBufferPointer<UInt8>
-    var terminator: LineTerminator
-    var time: ConsoleTime?
+package struct ConsoleLineView {
+    package var number: Int
+    package var bytes: UnsafeBufferPointer<UInt8>
+    package var terminator: LineTerminator
+    package var time: ConsoleTime?
 
-    func materialize() -> ConsoleLine {
+    package init(number: Int, bytes: UnsafeBufferPointer<UInt8>, terminator: LineTerminator, time: ConsoleTime?) {
+        self.number = number
+        self.bytes = bytes
+        self.terminator = terminator
+        self.time = time
+    }
+
+    package func materialize() -> ConsoleLine {
         ConsoleLine(number: number, bytes: Array(bytes), terminator: terminator, time: time)
     }
 }

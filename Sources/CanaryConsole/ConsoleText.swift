@@ -27,7 +27,7 @@ public enum ConsoleText {
 
     /// Calls `body` with `p` itself when it is clean, else with its stripped copy built in
     /// `scratch` (a buffer the caller reuses so the hot path allocates nothing).
-    static func withMatchable<R>(
+    package static func withMatchable<R>(
         _ p: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8], _ body: (UnsafeBufferPointer<UInt8>) -> R
     ) -> R {
         if isClean(p) { return body(p) }
