@@ -41,10 +41,13 @@ let package = Package(
         .target(name: "CanaryHostFacts", dependencies: ["CanaryModel"]),
         // Bytes to timed lines; transcript formats. Pure.
         .target(name: "CanaryConsole", dependencies: ["CanaryModel"]),
+        // Lines to milestones, signatures and an outcome; tables of knowledge. Pure.
+        .target(name: "CanaryClassify", dependencies: ["CanaryConsole", "CanaryModel"]),
         // Probe -> Console -> Classify -> Diagnose -> Report.
         .target(
             name: "BootCanary",
             dependencies: [
+                "CanaryClassify",
                 "CanaryConsole",
                 "CanaryHostFacts",
                 "CanaryModel",
@@ -60,22 +63,23 @@ let package = Package(
                 "CanaryModel",
                 "CanaryHostFacts",
                 "CanaryConsole",
+                "CanaryClassify",
                 "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // libFuzzer target for line assembly, classification and transcripts (issue 3):
         // see fuzz/ConsoleFuzz/ConsoleFuzz.swift for how to build it with -sanitize=fuzzer.
-        .executableTarget(name: "ConsoleFuzz", dependencies: ["BootCanary", "CanaryModel", "CanaryConsole"], path: "fuzz/ConsoleFuzz"),
+        .executableTarget(name: "ConsoleFuzz", dependencies: ["BootCanary", "CanaryModel", "CanaryConsole", "CanaryClassify"], path: "fuzz/ConsoleFuzz"),
         // Unit tests of the binding against libvirt's in-process test:///default driver.
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         // Pure tests of Console, Classify, Diagnose and Report, driven by fixtures/.
-        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole"]),
+        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify"]),
         // Integration tests against the lab's real libvirtd and real QEMU guests (lab/setup).
-        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "Libvirt"]),
+        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "Libvirt"]),
         // bootcanary against a real Xen host: Xen 4.17 under QEMU with a libxl dom0
         // (lab/xen/start; lab/test brings it up).
-        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "Libvirt"]),
+        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryClassify", "Libvirt"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BootCanary
+import CanaryClassify
 import CanaryConsole
 import CanaryModel
 import Foundation

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryClassify
 @testable import CanaryConsole
 
 @Suite struct BootClassifierTests {

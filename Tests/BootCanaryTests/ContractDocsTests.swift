@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryClassify
 @testable import CanaryModel
 
 /// docs/ is the contract users read; these tests keep it the code's own description:

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryClassify
 @testable import CanaryConsole
 
 /// The corpus: every real console log in fixtures/transcripts with its expected result

@@ -1,5 +1,6 @@
 import Testing
 @testable import BootCanary
+@testable import CanaryClassify
 @testable import CanaryConsole
 
 @Suite struct TitleNormalizerTests {

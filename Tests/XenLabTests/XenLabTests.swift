@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import Testing
 @testable import BootCanary
+@testable import CanaryClassify
 @testable import CanaryHostFacts
 @testable import CanaryModel
 

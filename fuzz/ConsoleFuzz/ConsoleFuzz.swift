@@ -7,6 +7,7 @@
 // Without -DCONSOLE_FUZZ it is a plain executable that replays input files (a crash's
 // reproducer, or the fixture corpus) through the same checks.
 import BootCanary
+import CanaryClassify
 import CanaryConsole
 import Foundation
 

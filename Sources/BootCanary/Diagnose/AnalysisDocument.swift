@@ -1,3 +1,5 @@
+import CanaryClassify
+
 /// What `bootcanary analyze --json` prints: `{"schema": "bootcanary.analysis/1", "boots": [...]}`.
 /// The diagnosis issue adds `diagnosis` (docs/contract.md: present with two or more logs): a
 /// property and one `encodeIfPresent` line below, built from `comparison`, which is here

@@ -1,3 +1,4 @@
+import CanaryClassify
 import CanaryModel
 
 /// How several boots' failure points compare: the same title, the same last milestone, or

@@ -1,3 +1,4 @@
+import CanaryClassify
 import CanaryModel
 
 /// The diagnosis of saved consoles (`analyze` with several logs): the same correlator as a

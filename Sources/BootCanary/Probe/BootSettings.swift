@@ -1,3 +1,5 @@
+import CanaryClassify
+
 /// Settings of one boot that do not come from its domain spec.
 public struct BootSettings: Sendable {
     /// Give up on the boot after this many seconds from resume.

@@ -1,3 +1,4 @@
+import CanaryClassify
 import Libvirt
 
 /// libvirt's STOPPED/CRASHED details as the classifier's stop reasons.

@@ -1,3 +1,4 @@
+import CanaryClassify
 import CanaryModel
 import Foundation
 

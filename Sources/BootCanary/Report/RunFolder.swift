@@ -1,3 +1,4 @@
+import CanaryClassify
 import Foundation
 
 /// A run's folder travels (bundles, tickets): paths inside it are stored relative to it.

@@ -1,3 +1,4 @@
+import CanaryClassify
 import CanaryHostFacts
 import CanaryModel
 import Foundation

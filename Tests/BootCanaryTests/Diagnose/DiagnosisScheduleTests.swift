@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryClassify
 @testable import CanaryModel
 
 /// Which boots `diagnose` runs next: every kind first, failing kinds at least twice, nothing

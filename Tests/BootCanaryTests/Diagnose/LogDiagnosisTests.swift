@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryClassify
 
 /// `analyze` with several saved consoles reaches the live run's verdict.
 @Suite struct LogDiagnosisTests {
