@@ -43,10 +43,13 @@ let package = Package(
         .target(name: "CanaryConsole", dependencies: ["CanaryModel"]),
         // Lines to milestones, signatures and an outcome; tables of knowledge. Pure.
         .target(name: "CanaryClassify", dependencies: ["CanaryConsole", "CanaryModel"]),
+        // Boot records (+ evidence) to a verdict: the correlator and its rules. Pure.
+        .target(name: "CanaryDiagnose", dependencies: ["CanaryClassify", "CanaryHostFacts", "CanaryModel"]),
         // Probe -> Console -> Classify -> Diagnose -> Report.
         .target(
             name: "BootCanary",
             dependencies: [
+                "CanaryDiagnose",
                 "CanaryClassify",
                 "CanaryConsole",
                 "CanaryHostFacts",
@@ -64,6 +67,7 @@ let package = Package(
                 "CanaryHostFacts",
                 "CanaryConsole",
                 "CanaryClassify",
+                "CanaryDiagnose",
                 "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -74,9 +78,9 @@ let package = Package(
         // Unit tests of the binding against libvirt's in-process test:///default driver.
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         // Pure tests of Console, Classify, Diagnose and Report, driven by fixtures/.
-        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify"]),
+        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose"]),
         // Integration tests against the lab's real libvirtd and real QEMU guests (lab/setup).
-        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "Libvirt"]),
+        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "Libvirt"]),
         // bootcanary against a real Xen host: Xen 4.17 under QEMU with a libxl dom0
         // (lab/xen/start; lab/test brings it up).
         .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryClassify", "Libvirt"]),

@@ -2,6 +2,7 @@ import ArgumentParser
 import BootCanary
 import CanaryClassify
 import CanaryConsole
+import CanaryDiagnose
 import CanaryModel
 import Foundation
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryClassify
+@testable import CanaryDiagnose
 @testable import CanaryModel
 
 /// docs/ is the contract users read; these tests keep it the code's own description:

@@ -1,5 +1,6 @@
 import Testing
 @testable import BootCanary
+@testable import CanaryDiagnose
 @testable import CanaryModel
 
 @Suite struct FailurePointComparisonTests {

@@ -3,6 +3,7 @@ import Libvirt
 import Testing
 @testable import BootCanary
 @testable import CanaryConsole
+@testable import CanaryDiagnose
 
 /// The stall watchdog on provoked lab cases: a guest that goes quiet and waits, one that
 /// spins silently, one whose vCPUs are frozen from outside the way a wedged hypervisor

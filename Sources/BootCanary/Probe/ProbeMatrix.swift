@@ -1,3 +1,4 @@
+import CanaryDiagnose
 import CanaryModel
 import Foundation
 import Libvirt

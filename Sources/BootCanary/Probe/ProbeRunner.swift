@@ -1,4 +1,5 @@
 import CanaryConsole
+import CanaryDiagnose
 import CanaryHostFacts
 import CanaryModel
 import Foundation

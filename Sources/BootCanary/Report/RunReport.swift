@@ -1,5 +1,6 @@
 import CanaryClassify
 import CanaryConsole
+import CanaryDiagnose
 import CanaryModel
 import Foundation
 

@@ -1,3 +1,4 @@
+import CanaryDiagnose
 import Foundation
 
 /// The short verdict block `diagnose` and `analyze` print: verdict, action, the sentence for

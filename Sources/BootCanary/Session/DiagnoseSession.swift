@@ -1,3 +1,4 @@
+import CanaryDiagnose
 import CanaryHostFacts
 import CanaryModel
 import Foundation

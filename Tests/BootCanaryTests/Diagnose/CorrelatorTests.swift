@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryClassify
+@testable import CanaryDiagnose
 @testable import CanaryHostFacts
 @testable import CanaryModel
 

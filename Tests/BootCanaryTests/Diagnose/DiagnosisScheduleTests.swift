@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryClassify
+@testable import CanaryDiagnose
 @testable import CanaryModel
 
 /// Which boots `diagnose` runs next: every kind first, failing kinds at least twice, nothing

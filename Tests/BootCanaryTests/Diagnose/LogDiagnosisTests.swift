@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryClassify
+@testable import CanaryDiagnose
 
 /// `analyze` with several saved consoles reaches the live run's verdict.
 @Suite struct LogDiagnosisTests {

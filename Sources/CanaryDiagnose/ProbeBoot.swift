@@ -20,6 +20,22 @@ public struct ProbeBoot: Sendable {
     /// Whether the guest's disk was attached.
     public var usesGuestDisk = false
 
+    package init(kind: ProbeKind, run: Int, domainName: String, result: BootResult, transcript: URL?, started: Date,
+                 ended: Date, createSeconds: Double?, notes: [String], host: BootObservation.Host = .suspect,
+                 usesGuestDisk: Bool = false) {
+        self.kind = kind
+        self.run = run
+        self.domainName = domainName
+        self.result = result
+        self.transcript = transcript
+        self.started = started
+        self.ended = ended
+        self.createSeconds = createSeconds
+        self.notes = notes
+        self.host = host
+        self.usesGuestDisk = usesGuestDisk
+    }
+
     public var described: DescribedBoot {
         var d = DescribedBoot(result, kind: kind, run: run, transcript: transcript?.path, notes: notes)
         d.host = host
