@@ -45,17 +45,19 @@ let package = Package(
         .target(name: "CanaryClassify", dependencies: ["CanaryConsole", "CanaryModel"]),
         // Boot records (+ evidence) to a verdict: the correlator and its rules. Pure.
         .target(name: "CanaryDiagnose", dependencies: ["CanaryClassify", "CanaryHostFacts", "CanaryModel"]),
+        // Run record to JSON, Markdown, HTML+SVG, JUnit, Prometheus, bundle. Pure: never reads a host.
+        .target(name: "CanaryReport", dependencies: ["CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryHostFacts", "CanaryModel", "CZlib"]),
         // Probe -> Console -> Classify -> Diagnose -> Report.
         .target(
             name: "BootCanary",
             dependencies: [
+                "CanaryReport",
                 "CanaryDiagnose",
                 "CanaryClassify",
                 "CanaryConsole",
                 "CanaryHostFacts",
                 "CanaryModel",
                 "Libvirt",
-                "CZlib",
             ]
         ),
         // Argument parsing, progress, exit codes. Nothing else.
@@ -68,6 +70,7 @@ let package = Package(
                 "CanaryConsole",
                 "CanaryClassify",
                 "CanaryDiagnose",
+                "CanaryReport",
                 "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -78,12 +81,12 @@ let package = Package(
         // Unit tests of the binding against libvirt's in-process test:///default driver.
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         // Pure tests of Console, Classify, Diagnose and Report, driven by fixtures/.
-        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose"]),
+        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "CanaryReport"]),
         // Integration tests against the lab's real libvirtd and real QEMU guests (lab/setup).
-        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "Libvirt"]),
+        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "CanaryReport", "Libvirt"]),
         // bootcanary against a real Xen host: Xen 4.17 under QEMU with a libxl dom0
         // (lab/xen/start; lab/test brings it up).
-        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryClassify", "Libvirt"]),
+        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryClassify", "CanaryReport", "Libvirt"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -4,6 +4,7 @@ import CanaryClassify
 import CanaryConsole
 import CanaryDiagnose
 import CanaryModel
+import CanaryReport
 import Foundation
 
 /// `bootcanary analyze FILE... [--json]`: classify saved console logs (docs/contract.md).

@@ -2,6 +2,7 @@ import ArgumentParser
 import BootCanary
 import CanaryHostFacts
 import CanaryModel
+import CanaryReport
 import Foundation
 import Libvirt
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BootCanary
 import CanaryHostFacts
+import CanaryReport
 import Foundation
 import Libvirt
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BootCanary
 import CanaryModel
+import CanaryReport
 import Foundation
 
 /// `bootcanary report RUN.json --format md,html,json,junit,prom [--out DIR]` (docs/contract.md):

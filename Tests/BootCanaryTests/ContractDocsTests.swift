@@ -4,6 +4,7 @@ import Testing
 @testable import CanaryClassify
 @testable import CanaryDiagnose
 @testable import CanaryModel
+@testable import CanaryReport
 
 /// docs/ is the contract users read; these tests keep it the code's own description:
 /// - docs/commands.md is exactly what `docs/commands.sh` makes from the built tool's --help;

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryModel
+@testable import CanaryReport
 
 /// `bootcanary diagnose` given too little or wrong input: a usage error naming what to give,
 /// before anything is created; and a run where one kind cannot be judged says so instead of

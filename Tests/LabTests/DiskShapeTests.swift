@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryModel
+@testable import CanaryReport
 
 /// A healthy image reads healthy in every shape real QEMU/KVM hosts use — raw (readable by
 /// QEMU's user or only by root), qcow2 with and without a backing file, a block device — and a

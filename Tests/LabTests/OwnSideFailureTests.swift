@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryReport
 
 /// Failures on bootcanary's own side — its scratch space, its pygrub, its fetch — are
 /// infrastructure errors and never evidence: with a healthy image they cost the verdict its

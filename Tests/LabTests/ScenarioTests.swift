@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryModel
+@testable import CanaryReport
 
 /// `bootcanary diagnose` end to end on the lab's fault scenarios, with real boots. The faults
 /// are made outside the tool (lab/faults/): its verdicts are earned from what it observes.

@@ -5,6 +5,7 @@ import Testing
 @testable import CanaryClassify
 @testable import CanaryHostFacts
 @testable import CanaryModel
+@testable import CanaryReport
 
 /// bootcanary's Xen path end to end: libxl's own pygrub, PV consoles on hvc0, libxl's events
 /// and errors, installer kernels uploaded through a storage volume to a remote Xen host.

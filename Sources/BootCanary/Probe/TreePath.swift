@@ -1,3 +1,4 @@
+import CanaryReport
 import Foundation
 
 /// A file named by an install tree's own metadata (`.treeinfo`'s `kernel = ...`), resolved

@@ -1,6 +1,7 @@
 import CanaryDiagnose
 import CanaryHostFacts
 import CanaryModel
+import CanaryReport
 import Foundation
 import Libvirt
 

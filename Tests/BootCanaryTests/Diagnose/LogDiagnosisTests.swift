@@ -3,6 +3,7 @@ import Testing
 @testable import BootCanary
 @testable import CanaryClassify
 @testable import CanaryDiagnose
+@testable import CanaryReport
 
 /// `analyze` with several saved consoles reaches the live run's verdict.
 @Suite struct LogDiagnosisTests {

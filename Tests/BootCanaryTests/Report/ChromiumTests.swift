@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryReport
 
 /// `report.html` in a real browser: headless Chromium (Debian's `chromium`, installed by
 /// lab/setup) loads the page, runs whatever it would run, and dumps the DOM it ended with.

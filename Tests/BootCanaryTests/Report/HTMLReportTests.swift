@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryModel
+@testable import CanaryReport
 
 /// `report.html` and its timeline, checked as text: what the page must say and where the
 /// timeline puts things. `ChromiumTests` checks what a browser makes of it.

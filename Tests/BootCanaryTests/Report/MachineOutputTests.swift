@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryModel
+@testable import CanaryReport
 
 /// The outputs machines read: Prometheus text format (parsed by prometheus_client, the
 /// reference Python client) and JUnit XML (parsed by an XML parser, counted).

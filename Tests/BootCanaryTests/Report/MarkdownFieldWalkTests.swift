@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryModel
+@testable import CanaryReport
 
 /// Every string field of a run record, made hostile at once, reaches report.md only escaped:
 /// inline fields as `MarkdownText.inline` makes them, fenced lines as `UntrustedText.visible`

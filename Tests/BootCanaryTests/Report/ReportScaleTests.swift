@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryConsole
+@testable import CanaryReport
 #if canImport(Glibc)
 import Glibc
 #endif

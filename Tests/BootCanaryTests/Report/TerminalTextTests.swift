@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryConsole
+@testable import CanaryReport
 
 /// Everything the CLI prints goes through `TerminalText`; nothing a guest or a record holds
 /// can reach the terminal as a control.

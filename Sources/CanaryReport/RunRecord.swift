@@ -43,6 +43,15 @@ public struct RunRecord: Codable, Sendable, Equatable {
             public var guestType: String
             public var memoryMiB: Int
             public var vcpus: Int
+
+            package init(kind: ProbeKind, summary: String, domainType: String, guestType: String, memoryMiB: Int, vcpus: Int) {
+                self.kind = kind
+                self.summary = summary
+                self.domainType = domainType
+                self.guestType = guestType
+                self.memoryMiB = memoryMiB
+                self.vcpus = vcpus
+            }
         }
         public var kinds: [Kind]
         public var runs: Int

@@ -3,7 +3,7 @@ import Foundation
 
 /// A run's folder travels (bundles, tickets): paths inside it are stored relative to it.
 public enum RunFolder {
-    static func relativize(_ boot: DescribedBoot, in folder: URL) -> DescribedBoot {
+    package static func relativize(_ boot: DescribedBoot, in folder: URL) -> DescribedBoot {
         var b = boot
         let prefix = folder.standardizedFileURL.path + "/"
         if let t = b.transcript, t.hasPrefix(prefix) { b.transcript = String(t.dropFirst(prefix.count)) }
