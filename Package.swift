@@ -47,10 +47,13 @@ let package = Package(
         .target(name: "CanaryDiagnose", dependencies: ["CanaryClassify", "CanaryHostFacts", "CanaryModel"]),
         // Run record to JSON, Markdown, HTML+SVG, JUnit, Prometheus, bundle. Pure: never reads a host.
         .target(name: "CanaryReport", dependencies: ["CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryHostFacts", "CanaryModel", "CZlib"]),
+        // Host access (local, ssh, --host-exec), the host's tools and logs it reads, teardown on a signal; no Libvirt.
+        .target(name: "CanaryEvidence", dependencies: ["CanaryHostFacts", "CanaryReport"]),
         // Probe -> Console -> Classify -> Diagnose -> Report.
         .target(
             name: "BootCanary",
             dependencies: [
+                "CanaryEvidence",
                 "CanaryReport",
                 "CanaryDiagnose",
                 "CanaryClassify",
@@ -71,6 +74,7 @@ let package = Package(
                 "CanaryClassify",
                 "CanaryDiagnose",
                 "CanaryReport",
+                "CanaryEvidence",
                 "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -81,12 +85,12 @@ let package = Package(
         // Unit tests of the binding against libvirt's in-process test:///default driver.
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         // Pure tests of Console, Classify, Diagnose and Report, driven by fixtures/.
-        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "CanaryReport"]),
+        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "CanaryReport", "CanaryEvidence"]),
         // Integration tests against the lab's real libvirtd and real QEMU guests (lab/setup).
-        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "CanaryReport", "Libvirt"]),
+        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "CanaryReport", "CanaryEvidence", "Libvirt"]),
         // bootcanary against a real Xen host: Xen 4.17 under QEMU with a libxl dom0
         // (lab/xen/start; lab/test brings it up).
-        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryClassify", "CanaryReport", "Libvirt"]),
+        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryClassify", "CanaryReport", "CanaryEvidence", "Libvirt"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BootCanary
+import CanaryEvidence
 import CanaryHostFacts
 import CanaryModel
 import CanaryReport

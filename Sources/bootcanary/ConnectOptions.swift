@@ -1,5 +1,6 @@
 import ArgumentParser
 import BootCanary
+import CanaryEvidence
 import CanaryModel
 import CanaryReport
 import Foundation

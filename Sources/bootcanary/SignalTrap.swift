@@ -1,4 +1,5 @@
 import BootCanary
+import CanaryEvidence
 import Foundation
 import Synchronization
 

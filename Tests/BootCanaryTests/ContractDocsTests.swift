@@ -3,6 +3,7 @@ import Testing
 @testable import BootCanary
 @testable import CanaryClassify
 @testable import CanaryDiagnose
+@testable import CanaryEvidence
 @testable import CanaryModel
 @testable import CanaryReport
 

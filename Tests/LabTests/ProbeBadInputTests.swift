@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryEvidence
 @testable import CanaryModel
 
 /// Bad input to `bootcanary boot` on the real lab: each gets one clear message and the exit

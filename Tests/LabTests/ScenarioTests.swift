@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryEvidence
 @testable import CanaryModel
 @testable import CanaryReport
 

@@ -1,6 +1,7 @@
 import Foundation
 import Libvirt
 @testable import BootCanary
+@testable import CanaryEvidence
 
 /// The Xen lab (lab/xen/start): Xen 4.17 under QEMU with a PV dom0 running libvirtd's libxl
 /// driver, reached at `xen+tcp://127.0.0.1:16510/system`. Paths in it are dom0's.

@@ -3,6 +3,7 @@ import Libvirt
 import Testing
 @testable import BootCanary
 @testable import CanaryClassify
+@testable import CanaryEvidence
 @testable import CanaryHostFacts
 @testable import CanaryModel
 @testable import CanaryReport

@@ -1,6 +1,7 @@
 import CanaryClassify
 import CanaryConsole
 import CanaryDiagnose
+import CanaryEvidence
 import CanaryHostFacts
 import CanaryModel
 import Foundation

@@ -1,3 +1,4 @@
+import CanaryEvidence
 import CanaryModel
 import Foundation
 import Libvirt

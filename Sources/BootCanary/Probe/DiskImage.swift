@@ -1,3 +1,4 @@
+import CanaryEvidence
 import Foundation
 
 /// A guest disk image as bootcanary is allowed to use it: read, never written, in the format

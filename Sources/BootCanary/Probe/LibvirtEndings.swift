@@ -1,4 +1,5 @@
 import CanaryClassify
+import CanaryEvidence
 import Libvirt
 
 /// libvirt's STOPPED/CRASHED details as the classifier's stop reasons.

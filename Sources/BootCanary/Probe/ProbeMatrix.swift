@@ -1,4 +1,5 @@
 import CanaryDiagnose
+import CanaryEvidence
 import CanaryModel
 import Foundation
 import Libvirt

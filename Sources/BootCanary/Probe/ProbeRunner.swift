@@ -1,5 +1,6 @@
 import CanaryConsole
 import CanaryDiagnose
+import CanaryEvidence
 import CanaryHostFacts
 import CanaryModel
 import Foundation

@@ -1,3 +1,4 @@
+import CanaryEvidence
 import Foundation
 
 /// Runs the real `pygrub` on a guest disk to find the kernel its bootloader config names —

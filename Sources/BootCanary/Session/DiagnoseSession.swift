@@ -1,4 +1,5 @@
 import CanaryDiagnose
+import CanaryEvidence
 import CanaryHostFacts
 import CanaryModel
 import CanaryReport

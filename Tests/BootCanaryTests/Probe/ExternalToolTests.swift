@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryEvidence
 
 /// ExternalTool: output, status, and a timeout that ends the tool's whole process group.
 @Suite struct ExternalToolTests {

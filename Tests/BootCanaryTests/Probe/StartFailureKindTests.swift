@@ -1,6 +1,7 @@
 import Libvirt
 import Testing
 @testable import BootCanary
+@testable import CanaryEvidence
 @testable import CanaryModel
 
 /// A create call that fails counts against the image only when the failing step read the

@@ -13,7 +13,7 @@ import Foundation
 /// libvirt's QEMU driver does the same with "qemu unexpectedly closed the monitor": QEMU's own
 /// words ("could not load kernel") are in the domain's log, /var/log/libvirt/qemu/NAME.log,
 /// which is new for each test domain (names are unique), so all of it is that create's.
-struct HypervisorLog: Sendable {
+package struct HypervisorLog: Sendable {
     var access: HostAccess
     var path: String
     /// The log is the domain's own: read it whole, no mark needed.
@@ -23,7 +23,7 @@ struct HypervisorLog: Sendable {
     /// At most this much of the new part is read: a refusal is a few lines.
     static let maxExcerptBytes = 64 * 1024
 
-    static func forConnection(uri: String, access: HostAccess?, domain: String) -> HypervisorLog? {
+    package static func forConnection(uri: String, access: HostAccess?, domain: String) -> HypervisorLog? {
         guard let access else { return nil }
         if uri.hasPrefix("xen") { return HypervisorLog(access: access, path: libxlDriverLog) }
         if uri.hasPrefix("qemu") || uri.hasPrefix("kvm") {
@@ -34,7 +34,7 @@ struct HypervisorLog: Sendable {
     }
 
     /// The log's size now, or nil when it cannot be read (missing, no access).
-    func mark() -> Int? {
+    package func mark() -> Int? {
         if perDomain { return 0 }
         let r = access.run(["stat", "-c", "%s", path], timeout: 10)
         guard r.status == 0 else { return nil }
@@ -42,7 +42,7 @@ struct HypervisorLog: Sendable {
     }
 
     /// What the log gained since `mark` (its last 64 KiB of it), or nil when unreadable.
-    func excerpt(since mark: Int) -> HostLogExcerpt? {
+    package func excerpt(since mark: Int) -> HostLogExcerpt? {
         let r = access.run(["tail", "-c", "+\(mark + 1)", path], timeout: 15)
         guard r.status == 0 else { return nil }
         var text = r.stdout.utf8.count > Self.maxExcerptBytes ? String(r.stdout.suffix(Self.maxExcerptBytes)) : r.stdout
@@ -58,12 +58,12 @@ struct HypervisorLog: Sendable {
 }
 
 /// The lines a host log gained while one create ran, for the report and the refusal table.
-struct HostLogExcerpt: Sendable, Equatable {
-    var path: String
-    var text: String
+package struct HostLogExcerpt: Sendable, Equatable {
+    package var path: String
+    package var text: String
 
     /// The log's lines that match a table row (at most 4), as " — host log PATH: …".
-    func quote(for table: [RefusalTable.Row]) -> String {
+    package func quote(for table: [RefusalTable.Row]) -> String {
         let lines = text.split(whereSeparator: \.isNewline).map(String.init)
             .filter { line in table.contains { line.contains($0.words) } }
         let picked = (lines.isEmpty ? Array(text.split(whereSeparator: \.isNewline).suffix(2).map(String.init)) : Array(lines.prefix(4)))

@@ -107,7 +107,7 @@ public enum RefusalTable {
     }
 
     /// Whether a pygrub failure (its stderr) came from reading the image.
-    static func pygrubReadTheImage(_ stderr: String) -> Bool {
+    package static func pygrubReadTheImage(_ stderr: String) -> Bool {
         match(stderr, in: pygrub)?.blame == .imageContent
     }
 }

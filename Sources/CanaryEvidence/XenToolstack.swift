@@ -8,11 +8,13 @@ import Foundation
 /// LAB-NOTES.md). A ledger line closed on libvirt's word left such a domain for good. And a
 /// create stuck in pygrub holds libvirt's state-change lock ("cannot acquire state change lock
 /// (held by monitor=remoteDispatchDomainCreateXML)"), so only libxl can remove that domain.
-struct XenToolstack: Sendable {
+package struct XenToolstack: Sendable {
     var access: HostAccess
 
+    package init(access: HostAccess) { self.access = access }
+
     /// The domain's id, nil when libxl has no such domain; throws when `xl` could not be asked.
-    func domid(_ name: String) throws -> Int? {
+    package func domid(_ name: String) throws -> Int? {
         let r = access.run(["xl", "domid", name], timeout: 30)
         if r.status == 0, let id = Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) { return id }
         // xl 4.17 for a name it does not know: "Can't get domid of domain name 'NAME', maybe
@@ -26,7 +28,7 @@ struct XenToolstack: Sendable {
     /// Destroys the domain by id. First ends a bootloader (pygrub) that libxl runs for it:
     /// one that hangs keeps the create, and libvirt's lock, forever (killing it ends the
     /// create, measured on the Xen lab). libxl names its output `bootloader.<domid>.out`.
-    func destroy(domid: Int) -> ExternalTool.Result {
+    package func destroy(domid: Int) -> ExternalTool.Result {
         _ = access.run(["pkill", "-f", "/var/run/xen/bootloader.\(domid).out"], timeout: 15)
         return access.run(["xl", "destroy", String(domid)], timeout: 60)
     }
