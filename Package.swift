@@ -49,10 +49,13 @@ let package = Package(
         .target(name: "CanaryReport", dependencies: ["CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryHostFacts", "CanaryModel", "CZlib"]),
         // Host access (local, ssh, --host-exec), the host's tools and logs it reads, teardown on a signal; no Libvirt.
         .target(name: "CanaryEvidence", dependencies: ["CanaryHostFacts", "CanaryReport"]),
+        // Plans, domain XML, the boot loop, the watchdog, the ledger, gathering host facts; where libvirt is called.
+        .target(name: "CanaryProbe", dependencies: ["Libvirt", "CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryEvidence", "CanaryHostFacts", "CanaryModel", "CanaryReport"]),
         // Probe -> Console -> Classify -> Diagnose -> Report.
         .target(
             name: "BootCanary",
             dependencies: [
+                "CanaryProbe",
                 "CanaryEvidence",
                 "CanaryReport",
                 "CanaryDiagnose",
@@ -75,6 +78,7 @@ let package = Package(
                 "CanaryDiagnose",
                 "CanaryReport",
                 "CanaryEvidence",
+                "CanaryProbe",
                 "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -85,12 +89,12 @@ let package = Package(
         // Unit tests of the binding against libvirt's in-process test:///default driver.
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         // Pure tests of Console, Classify, Diagnose and Report, driven by fixtures/.
-        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "CanaryReport", "CanaryEvidence"]),
+        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "CanaryReport", "CanaryEvidence", "CanaryProbe"]),
         // Integration tests against the lab's real libvirtd and real QEMU guests (lab/setup).
-        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "CanaryReport", "CanaryEvidence", "Libvirt"]),
+        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "CanaryReport", "CanaryEvidence", "CanaryProbe", "Libvirt"]),
         // bootcanary against a real Xen host: Xen 4.17 under QEMU with a libxl dom0
         // (lab/xen/start; lab/test brings it up).
-        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryClassify", "CanaryReport", "CanaryEvidence", "Libvirt"]),
+        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryClassify", "CanaryReport", "CanaryEvidence", "CanaryProbe", "Libvirt"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,6 +3,7 @@ import BootCanary
 import CanaryEvidence
 import CanaryHostFacts
 import CanaryModel
+import CanaryProbe
 import CanaryReport
 import Foundation
 import Libvirt

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BootCanary
 import CanaryModel
+import CanaryProbe
 import CanaryReport
 import Foundation
 import Libvirt

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BootCanary
 import CanaryModel
+import CanaryProbe
 import Foundation
 
 /// `bootcanary cleanup`: destroy what an interrupted run left behind, and nothing else.

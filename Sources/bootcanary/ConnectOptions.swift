@@ -2,6 +2,7 @@ import ArgumentParser
 import BootCanary
 import CanaryEvidence
 import CanaryModel
+import CanaryProbe
 import CanaryReport
 import Foundation
 import Libvirt

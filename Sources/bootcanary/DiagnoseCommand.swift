@@ -1,6 +1,7 @@
 import ArgumentParser
 import BootCanary
 import CanaryHostFacts
+import CanaryProbe
 import CanaryReport
 import Foundation
 import Libvirt

@@ -2,6 +2,7 @@ import ArgumentParser
 import BootCanary
 import CanaryHostFacts
 import CanaryModel
+import CanaryProbe
 import Foundation
 
 /// `bootcanary host [-c URI] [--json]`: the facts a diagnosis starts from.

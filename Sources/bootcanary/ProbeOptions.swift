@@ -1,6 +1,7 @@
 import ArgumentParser
 import BootCanary
 import CanaryClassify
+import CanaryProbe
 import Foundation
 import Libvirt
 

@@ -5,6 +5,7 @@ import Testing
 @testable import CanaryDiagnose
 @testable import CanaryEvidence
 @testable import CanaryModel
+@testable import CanaryProbe
 @testable import CanaryReport
 
 /// docs/ is the contract users read; these tests keep it the code's own description:

@@ -6,6 +6,7 @@ import Testing
 @testable import BootCanary
 @testable import CanaryHostFacts
 @testable import CanaryModel
+@testable import CanaryProbe
 @testable import CanaryReport
 
 /// `bootcanary canary` as cron or a systemd timer runs it.

@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import Testing
 @testable import BootCanary
+@testable import CanaryProbe
 
 /// `bootcanary cleanup` on the real lab: it removes exactly what a dead run's ledger records
 /// (its domain, its scratch folder), and leaves alone a live run's domain and any domain that

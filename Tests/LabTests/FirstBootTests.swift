@@ -5,6 +5,7 @@ import Testing
 @testable import CanaryClassify
 @testable import CanaryConsole
 @testable import CanaryHostFacts
+@testable import CanaryProbe
 
 /// A real guest on the lab's real libvirtd: its real console, read through the binding.
 @Suite(.serialized) struct FirstBootTests {

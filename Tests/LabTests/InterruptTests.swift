@@ -3,6 +3,7 @@ import Libvirt
 import Testing
 @testable import BootCanary
 @testable import CanaryModel
+@testable import CanaryProbe
 
 /// Ctrl-C in the middle of a real boot: bootcanary exits with the shell's code, and its test
 /// domain, its overlay and its ledger lines are gone; the image is untouched.

@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 @testable import BootCanary
 @testable import CanaryModel
+@testable import CanaryProbe
 
 /// The local lab that lab/setup builds: a real libvirtd (qemu:///system), Debian's cloud
 /// kernel, a busybox initramfs, an ext4 disk pygrub reads, an install tree on 127.0.0.1.

@@ -3,6 +3,7 @@ import Testing
 @testable import BootCanary
 @testable import CanaryEvidence
 @testable import CanaryModel
+@testable import CanaryProbe
 
 /// Bad input to `bootcanary boot` on the real lab: each gets one clear message and the exit
 /// code docs/contract.md gives it, nothing crashes or hangs, and no domain or scratch is left.

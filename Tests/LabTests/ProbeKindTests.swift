@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryModel
+@testable import CanaryProbe
 
 /// Every probe kind, booted by `bootcanary boot` as a user runs it, reaches the lab guest's
 /// login prompt; the disk it was given is exactly as it was (content, owner, mode) and the

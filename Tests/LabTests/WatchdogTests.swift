@@ -4,6 +4,7 @@ import Testing
 @testable import BootCanary
 @testable import CanaryConsole
 @testable import CanaryDiagnose
+@testable import CanaryProbe
 
 /// The stall watchdog on provoked lab cases: a guest that goes quiet and waits, one that
 /// spins silently, one whose vCPUs are frozen from outside the way a wedged hypervisor

@@ -6,6 +6,7 @@ import Testing
 @testable import CanaryEvidence
 @testable import CanaryHostFacts
 @testable import CanaryModel
+@testable import CanaryProbe
 @testable import CanaryReport
 
 /// bootcanary's Xen path end to end: libxl's own pygrub, PV consoles on hvc0, libxl's events

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryEvidence
+@testable import CanaryProbe
 
 /// Issue 10's Xen matrix: every guest type boots the image's own bootloader, from a file and
 /// from a block device (`phy`), and a healthy image reads healthy. An extension of the

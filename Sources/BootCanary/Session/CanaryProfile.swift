@@ -1,5 +1,6 @@
 import CanaryClassify
 import CanaryModel
+import CanaryProbe
 import Foundation
 
 /// A canary profile: the probes a host should pass after maintenance, and the limits they

@@ -2,6 +2,7 @@ import CanaryDiagnose
 import CanaryEvidence
 import CanaryHostFacts
 import CanaryModel
+import CanaryProbe
 import CanaryReport
 import Foundation
 import Libvirt

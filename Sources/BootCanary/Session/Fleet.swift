@@ -1,4 +1,5 @@
 import CanaryModel
+import CanaryProbe
 import CanaryReport
 import Foundation
 import Libvirt

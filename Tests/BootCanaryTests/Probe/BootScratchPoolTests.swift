@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import Testing
 @testable import BootCanary
+@testable import CanaryProbe
 
 /// The boot-scratch pool bootcanary defines for uploads is removed when its last user is done;
 /// one the host already had is left alone (libvirt's test driver).

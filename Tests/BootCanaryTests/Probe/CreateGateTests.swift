@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import BootCanary
+@testable import CanaryProbe
 
 /// Creates against one host never overlap (libxl's driver crashed when they did); creates
 /// against different hosts are not held up by each other.

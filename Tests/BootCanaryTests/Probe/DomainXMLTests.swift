@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import BootCanary
+@testable import CanaryProbe
 
 /// Golden domain XML: each spec renders to exactly its file in fixtures/domains/, and every
 /// file validates against libvirt's own schema (virt-xml-validate, from libvirt-clients,

@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import Testing
 @testable import BootCanary
+@testable import CanaryProbe
 
 /// `--domain NAME`: the disk, its declared format, the guest type and size come from the
 /// guest's own definition, never from the image's bytes.

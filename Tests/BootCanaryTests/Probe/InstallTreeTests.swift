@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryModel
+@testable import CanaryProbe
 
 @Suite struct InstallTreeTests {
     static let treeinfo = """

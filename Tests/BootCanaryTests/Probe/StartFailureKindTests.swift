@@ -3,6 +3,7 @@ import Testing
 @testable import BootCanary
 @testable import CanaryEvidence
 @testable import CanaryModel
+@testable import CanaryProbe
 
 /// A create call that fails counts against the image only when the failing step read the
 /// image's content; a refusal of bootcanary's definition, a host-side failure, a lost daemon or

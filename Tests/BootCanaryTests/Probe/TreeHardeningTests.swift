@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import BootCanary
 @testable import CanaryModel
+@testable import CanaryProbe
 
 /// Runs `body`, recording an issue and cancelling it when it takes longer than `seconds`: a
 /// test of a deadline must fail, not hang, when the deadline is gone.
