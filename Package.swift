@@ -8,7 +8,6 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "bootcanary", targets: ["bootcanary"]),
-        .library(name: "BootCanary", targets: ["BootCanary"]),
         .library(name: "Libvirt", targets: ["Libvirt"]),
     ],
     dependencies: [
@@ -24,7 +23,7 @@ let package = Package(
             pkgConfig: "libvirt",
             providers: [.apt(["libvirt-dev"])]
         ),
-        // The C module map over <zlib.h>: the run bundle's gzip (Report/Gzip.swift).
+        // The C module map over <zlib.h>: the run bundle's gzip (Sources/CanaryReport/Gzip.swift).
         .systemLibrary(
             name: "CZlib",
             path: "Modules/CZlib",
@@ -32,69 +31,86 @@ let package = Package(
         ),
         // The only Swift that calls libvirt's C API.
         .target(name: "Libvirt", dependencies: ["CLibvirt"]),
-        // Vocabulary, names, and small shared helpers (JSON, SHA-256, TOML). Pure.
-        .target(
-            name: "CanaryModel",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
-        ),
-        // Plain host-fact types and their parsers (capabilities XML, URIs). Pure; Probe gathers them.
+
+        // The layers (README.md, Layout): each a target, and a target names only targets below it.
+        // The pure ones (Model, HostFacts, Console, Classify, Diagnose, Report) never link libvirt.
+        // Model: the vocabulary, names (ProbeName, BootHost), and small shared helpers
+        // (Support/: JSONFormat, SHA256, TOMLDocument).
+        .target(name: "CanaryModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // HostFacts: plain host-fact types and their parsers (capabilities XML, URIs); Probe gathers them.
         .target(name: "CanaryHostFacts", dependencies: ["CanaryModel"]),
-        // Bytes to timed lines; transcript formats. Pure.
+        // Console: bytes to timed lines; transcript formats.
         .target(name: "CanaryConsole", dependencies: ["CanaryModel"]),
-        // Lines to milestones, signatures and an outcome; tables of knowledge. Pure.
+        // Classify: lines to milestones, signatures and an outcome; tables of knowledge.
         .target(name: "CanaryClassify", dependencies: ["CanaryConsole", "CanaryModel"]),
-        // Boot records (+ evidence) to a verdict: the correlator and its rules. Pure.
+        // Diagnose: boot records (+ evidence) to a verdict, rules with reasons.
         .target(name: "CanaryDiagnose", dependencies: ["CanaryClassify", "CanaryHostFacts", "CanaryModel"]),
-        // Run record to JSON, Markdown, HTML+SVG, JUnit, Prometheus, bundle. Pure: never reads a host.
-        .target(name: "CanaryReport", dependencies: ["CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryHostFacts", "CanaryModel", "CZlib"]),
-        // Host access (local, ssh, --host-exec), the host's tools and logs it reads, teardown on a signal; no Libvirt.
-        .target(name: "CanaryEvidence", dependencies: ["CanaryHostFacts", "CanaryReport"]),
-        // Plans, domain XML, the boot loop, the watchdog, the ledger, gathering host facts; where libvirt is called.
-        .target(name: "CanaryProbe", dependencies: ["Libvirt", "CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryEvidence", "CanaryHostFacts", "CanaryModel", "CanaryReport"]),
-        // Probe -> Console -> Classify -> Diagnose -> Report.
+        // Report: a run record to JSON, Markdown, HTML+SVG, JUnit, Prometheus and a bundle (gzip
+        // through CZlib). Never reads a host.
         .target(
-            name: "BootCanary",
+            name: "CanaryReport",
+            dependencies: ["CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryHostFacts", "CanaryModel", "CZlib"]
+        ),
+        // Evidence: host access (local, ssh, --host-exec), the host's tools and logs, teardown on
+        // a signal. Runs processes, no libvirt.
+        .target(name: "CanaryEvidence", dependencies: ["CanaryHostFacts", "CanaryReport"]),
+        // Probe: plans, domain XML, the boot loop, the watchdog, the ledger, host facts gathered
+        // from a connection.
+        .target(
+            name: "CanaryProbe",
             dependencies: [
-                "CanaryProbe",
-                "CanaryEvidence",
-                "CanaryReport",
-                "CanaryDiagnose",
-                "CanaryClassify",
-                "CanaryConsole",
-                "CanaryHostFacts",
-                "CanaryModel",
-                "Libvirt",
+                "CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryEvidence", "CanaryHostFacts",
+                "CanaryModel", "CanaryReport", "Libvirt",
+            ]
+        ),
+        // Session: a diagnose / canary / fleet run: plans, runs, records, renders.
+        .target(
+            name: "CanarySession",
+            dependencies: [
+                "CanaryClassify", "CanaryDiagnose", "CanaryEvidence", "CanaryHostFacts", "CanaryModel",
+                "CanaryProbe", "CanaryReport", "Libvirt",
             ]
         ),
         // Argument parsing, progress, exit codes. Nothing else.
         .executableTarget(
             name: "bootcanary",
             dependencies: [
-                "BootCanary",
-                "CanaryModel",
-                "CanaryHostFacts",
-                "CanaryConsole",
-                "CanaryClassify",
-                "CanaryDiagnose",
-                "CanaryReport",
-                "CanaryEvidence",
-                "CanaryProbe",
-                "Libvirt",
+                "CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryEvidence", "CanaryHostFacts",
+                "CanaryModel", "CanaryProbe", "CanaryReport", "CanarySession", "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // libFuzzer target for line assembly, classification and transcripts (issue 3):
         // see fuzz/ConsoleFuzz/ConsoleFuzz.swift for how to build it with -sanitize=fuzzer.
-        .executableTarget(name: "ConsoleFuzz", dependencies: ["BootCanary", "CanaryModel", "CanaryConsole", "CanaryClassify"], path: "fuzz/ConsoleFuzz"),
+        // Pure targets only: it does not link libvirt.
+        .executableTarget(name: "ConsoleFuzz", dependencies: ["CanaryClassify", "CanaryConsole"], path: "fuzz/ConsoleFuzz"),
         // Unit tests of the binding against libvirt's in-process test:///default driver.
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         // Pure tests of Console, Classify, Diagnose and Report, driven by fixtures/.
-        .testTarget(name: "BootCanaryTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "CanaryReport", "CanaryEvidence", "CanaryProbe"]),
+        .testTarget(
+            name: "BootCanaryTests",
+            dependencies: [
+                "CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryEvidence", "CanaryHostFacts",
+                "CanaryModel", "CanaryProbe", "CanaryReport", "CanarySession", "Libvirt",
+            ]
+        ),
         // Integration tests against the lab's real libvirtd and real QEMU guests (lab/setup).
-        .testTarget(name: "LabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryConsole", "CanaryClassify", "CanaryDiagnose", "CanaryReport", "CanaryEvidence", "CanaryProbe", "Libvirt"]),
+        .testTarget(
+            name: "LabTests",
+            dependencies: [
+                "CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryEvidence", "CanaryHostFacts",
+                "CanaryModel", "CanaryProbe", "CanaryReport", "CanarySession", "Libvirt",
+            ]
+        ),
         // bootcanary against a real Xen host: Xen 4.17 under QEMU with a libxl dom0
         // (lab/xen/start; lab/test brings it up).
-        .testTarget(name: "XenLabTests", dependencies: ["BootCanary", "CanaryModel", "CanaryHostFacts", "CanaryClassify", "CanaryReport", "CanaryEvidence", "CanaryProbe", "Libvirt"]),
+        .testTarget(
+            name: "XenLabTests",
+            dependencies: [
+                "CanaryClassify", "CanaryEvidence", "CanaryHostFacts", "CanaryModel", "CanaryProbe",
+                "CanaryReport", "Libvirt",
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

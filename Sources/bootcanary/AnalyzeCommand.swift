@@ -1,10 +1,10 @@
 import ArgumentParser
-import BootCanary
 import CanaryClassify
 import CanaryConsole
 import CanaryDiagnose
 import CanaryModel
 import CanaryReport
+import CanarySession
 import Foundation
 
 /// `bootcanary analyze FILE... [--json]`: classify saved console logs (docs/contract.md).

@@ -1,5 +1,4 @@
 import ArgumentParser
-import BootCanary
 import CanaryEvidence
 import CanaryHostFacts
 import CanaryModel

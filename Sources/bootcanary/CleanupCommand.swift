@@ -1,5 +1,4 @@
 import ArgumentParser
-import BootCanary
 import CanaryModel
 import CanaryProbe
 import Foundation

@@ -1,8 +1,8 @@
 import ArgumentParser
-import BootCanary
 import CanaryHostFacts
 import CanaryProbe
 import CanaryReport
+import CanarySession
 import Foundation
 import Libvirt
 

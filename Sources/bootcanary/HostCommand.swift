@@ -1,5 +1,4 @@
 import ArgumentParser
-import BootCanary
 import CanaryHostFacts
 import CanaryModel
 import CanaryProbe

@@ -1,7 +1,7 @@
 import ArgumentParser
-import BootCanary
 import CanaryClassify
 import CanaryProbe
+import CanarySession
 import Foundation
 import Libvirt
 

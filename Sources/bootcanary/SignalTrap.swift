@@ -1,4 +1,3 @@
-import BootCanary
 import CanaryEvidence
 import Foundation
 import Synchronization

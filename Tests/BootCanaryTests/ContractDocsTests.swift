@@ -1,12 +1,12 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryClassify
 @testable import CanaryDiagnose
 @testable import CanaryEvidence
 @testable import CanaryModel
 @testable import CanaryProbe
 @testable import CanaryReport
+@testable import CanarySession
 
 /// docs/ is the contract users read; these tests keep it the code's own description:
 /// - docs/commands.md is exactly what `docs/commands.sh` makes from the built tool's --help;

@@ -1,5 +1,4 @@
 import Testing
-@testable import BootCanary
 @testable import CanaryDiagnose
 @testable import CanaryModel
 

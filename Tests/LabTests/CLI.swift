@@ -1,5 +1,4 @@
 import Foundation
-@testable import BootCanary
 
 /// The built `bootcanary` executable, run as a user runs it.
 enum CLI {

@@ -3,11 +3,11 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
-@testable import BootCanary
 @testable import CanaryHostFacts
 @testable import CanaryModel
 @testable import CanaryProbe
 @testable import CanaryReport
+@testable import CanarySession
 
 /// `bootcanary canary` as cron or a systemd timer runs it.
 @Suite(.serialized) struct CanaryTests {

@@ -1,7 +1,6 @@
 import Foundation
 import Libvirt
 import Testing
-@testable import BootCanary
 @testable import CanaryProbe
 
 /// `bootcanary cleanup` on the real lab: it removes exactly what a dead run's ledger records

@@ -1,7 +1,6 @@
 import Foundation
 import Libvirt
 import Testing
-@testable import BootCanary
 @testable import CanaryClassify
 @testable import CanaryConsole
 @testable import CanaryHostFacts

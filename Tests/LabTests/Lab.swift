@@ -1,6 +1,5 @@
 import Foundation
 import Libvirt
-@testable import BootCanary
 @testable import CanaryModel
 @testable import CanaryProbe
 

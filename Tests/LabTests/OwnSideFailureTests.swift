@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryReport
 
 /// Failures on bootcanary's own side — its scratch space, its pygrub, its fetch — are

@@ -1,7 +1,6 @@
 import Foundation
 import Libvirt
 import Testing
-@testable import BootCanary
 @testable import CanaryConsole
 @testable import CanaryDiagnose
 @testable import CanaryProbe

@@ -1,6 +1,5 @@
 import Foundation
 import Libvirt
-@testable import BootCanary
 @testable import CanaryEvidence
 
 /// The Xen lab (lab/xen/start): Xen 4.17 under QEMU with a PV dom0 running libvirtd's libxl

@@ -6,7 +6,6 @@
 //   .build-fuzz/release/ConsoleFuzz -max_total_time=600 -max_len=65536 CORPUS_DIR  # seed: fixtures/transcripts/*.log
 // Without -DCONSOLE_FUZZ it is a plain executable that replays input files (a crash's
 // reproducer, or the fixture corpus) through the same checks.
-import BootCanary
 import CanaryClassify
 import CanaryConsole
 import Foundation

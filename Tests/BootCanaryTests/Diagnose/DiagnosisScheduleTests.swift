@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryClassify
 @testable import CanaryDiagnose
 @testable import CanaryModel

@@ -1,7 +1,6 @@
 import Foundation
 import Libvirt
 import Testing
-@testable import BootCanary
 @testable import CanaryProbe
 
 /// The boot-scratch pool bootcanary defines for uploads is removed when its last user is done;

@@ -1,5 +1,4 @@
 import Testing
-@testable import BootCanary
 @testable import CanaryProbe
 
 /// The watchdog's decision from samples, without a guest.

@@ -1,7 +1,6 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import BootCanary
 @testable import CanaryProbe
 
 /// Creates against one host never overlap (libxl's driver crashed when they did); creates

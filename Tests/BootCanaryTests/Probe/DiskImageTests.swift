@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryProbe
 
 /// A disk's format comes from a declaration, never from its bytes; a backing chain is followed

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryProbe
 
 /// Golden domain XML: each spec renders to exactly its file in fixtures/domains/, and every

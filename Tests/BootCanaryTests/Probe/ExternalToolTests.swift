@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryEvidence
 
 /// ExternalTool: output, status, and a timeout that ends the tool's whole process group.

@@ -1,7 +1,6 @@
 import Foundation
 import Libvirt
 import Testing
-@testable import BootCanary
 @testable import CanaryProbe
 
 /// `--domain NAME`: the disk, its declared format, the guest type and size come from the

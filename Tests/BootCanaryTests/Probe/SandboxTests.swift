@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryProbe
 
 /// Scratch space nobody else can plant things in, and pygrub output that cannot point

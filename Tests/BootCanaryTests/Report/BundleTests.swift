@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryReport
 
 /// The `.tar.gz` bundle: our DEFLATE against the real gzip, and the archive against the real tar.

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryReport
 
 /// `report.html` in a real browser: headless Chromium (Debian's `chromium`, installed by

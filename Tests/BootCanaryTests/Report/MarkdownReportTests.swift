@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryReport
 
 /// `report.md`, read as a ticket reader sees it: raw text, and rendered by cmark-gfm (the GFM

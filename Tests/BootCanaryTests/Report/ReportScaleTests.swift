@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryConsole
 @testable import CanaryReport
 #if canImport(Glibc)

@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryReport
 
 /// The run folders reports are tested on: two real lab runs and a hand-made hostile one.

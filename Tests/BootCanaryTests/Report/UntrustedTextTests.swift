@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryReport
 
 /// The escaping every report relies on, tested as properties over hostile strings.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import BootCanary
+@testable import CanarySession
 
 @Suite struct CanaryProfileTests {
     static let good = """

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-@testable import BootCanary
 @testable import CanaryModel
+@testable import CanarySession
 
 /// Numbers in a canary profile are held to the ranges of their CLI flags: hostile or mistyped
 /// values (overflowing integers, `inf`, `nan`, zero, negatives) are refused by file, line and
