@@ -44,7 +44,7 @@ let package = Package(
         // Classify: lines to milestones, signatures and an outcome; tables of knowledge.
         .target(name: "CanaryClassify", dependencies: ["CanaryConsole", "CanaryModel"]),
         // Diagnose: boot records (+ evidence) to a verdict, rules with reasons.
-        .target(name: "CanaryDiagnose", dependencies: ["CanaryClassify", "CanaryHostFacts", "CanaryModel"]),
+        .target(name: "CanaryDiagnose", dependencies: ["CanaryClassify", "CanaryConsole", "CanaryHostFacts", "CanaryModel"]),
         // Report: a run record to JSON, Markdown, HTML+SVG, JUnit, Prometheus and a bundle (gzip
         // through CZlib). Never reads a host.
         .target(
@@ -83,7 +83,7 @@ let package = Package(
         // libFuzzer target for line assembly, classification and transcripts (issue 3):
         // see fuzz/ConsoleFuzz/ConsoleFuzz.swift for how to build it with -sanitize=fuzzer.
         // Pure targets only: it does not link libvirt.
-        .executableTarget(name: "ConsoleFuzz", dependencies: ["CanaryClassify", "CanaryConsole"], path: "fuzz/ConsoleFuzz"),
+        .executableTarget(name: "ConsoleFuzz", dependencies: ["CanaryClassify", "CanaryConsole", "CanaryModel"], path: "fuzz/ConsoleFuzz"),
         // Unit tests of the binding against libvirt's in-process test:///default driver.
         .testTarget(name: "LibvirtTests", dependencies: ["Libvirt"]),
         // Pure tests of Console, Classify, Diagnose and Report, driven by fixtures/.
@@ -107,8 +107,8 @@ let package = Package(
         .testTarget(
             name: "XenLabTests",
             dependencies: [
-                "CanaryClassify", "CanaryEvidence", "CanaryHostFacts", "CanaryModel", "CanaryProbe",
-                "CanaryReport", "Libvirt",
+                "CanaryClassify", "CanaryDiagnose", "CanaryEvidence", "CanaryHostFacts", "CanaryModel",
+                "CanaryProbe", "CanaryReport", "Libvirt",
             ]
         ),
     ],

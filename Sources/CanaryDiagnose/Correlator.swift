@@ -1,4 +1,6 @@
+import CanaryClassify
 import CanaryHostFacts
+import CanaryModel
 
 /// Correlates boots into a diagnosis: computes the facts, asks each rule in order, takes the
 /// first answer, and writes down what every rule said.

@@ -1,4 +1,5 @@
 import CanaryClassify
+import CanaryConsole
 import CanaryModel
 
 /// The diagnosis of saved consoles (`analyze` with several logs): the same correlator as a

@@ -1,3 +1,5 @@
+import CanaryModel
+
 /// Turns a `DomainSpec` into libvirt domain XML. The golden files in fixtures/domains/ pin the
 /// output, and the tests validate every one with `virt-xml-validate` against libvirt's schema.
 ///

@@ -1,3 +1,4 @@
+import CanaryClassify
 import CanaryConsole
 import CanaryDiagnose
 import CanaryEvidence

@@ -1,3 +1,6 @@
+import CanaryClassify
+import CanaryDiagnose
+import CanaryHostFacts
 import CanaryModel
 import Foundation
 

@@ -1,3 +1,5 @@
+import CanaryClassify
+import CanaryDiagnose
 import CanaryHostFacts
 import CanaryModel
 import Foundation

@@ -1,4 +1,8 @@
+import CanaryClassify
 import CanaryConsole
+import CanaryDiagnose
+import CanaryHostFacts
+import CanaryModel
 import Foundation
 
 /// JUnit XML for CI systems (Jenkins, GitLab, GitHub test reporters): one test case per boot.

@@ -1,3 +1,7 @@
+import CanaryClassify
+import CanaryDiagnose
+import CanaryHostFacts
+import CanaryModel
 import Foundation
 
 /// `report.md`: what an incident ticket needs, in the order a reader needs it. Verdict, action

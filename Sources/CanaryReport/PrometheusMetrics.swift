@@ -1,4 +1,6 @@
 import CanaryClassify
+import CanaryDiagnose
+import CanaryHostFacts
 import CanaryModel
 import Foundation
 

@@ -1,4 +1,6 @@
+import CanaryClassify
 import CanaryDiagnose
+import CanaryModel
 import Foundation
 
 /// The short verdict block `diagnose` and `analyze` print: verdict, action, the sentence for

@@ -1,3 +1,4 @@
+import CanaryClassify
 import CanaryDiagnose
 import CanaryEvidence
 import CanaryHostFacts

@@ -1,3 +1,5 @@
+import CanaryDiagnose
+import CanaryHostFacts
 import CanaryModel
 import CanaryProbe
 import CanaryReport

@@ -1,4 +1,6 @@
 import ArgumentParser
+import CanaryClassify
+import CanaryDiagnose
 import CanaryEvidence
 import CanaryHostFacts
 import CanaryModel

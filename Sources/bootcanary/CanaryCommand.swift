@@ -1,4 +1,5 @@
 import ArgumentParser
+import CanaryDiagnose
 import CanaryModel
 import CanaryProbe
 import CanaryReport

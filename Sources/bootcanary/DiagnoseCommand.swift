@@ -1,5 +1,7 @@
 import ArgumentParser
+import CanaryDiagnose
 import CanaryHostFacts
+import CanaryModel
 import CanaryProbe
 import CanaryReport
 import CanarySession

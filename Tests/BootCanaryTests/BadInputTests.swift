@@ -4,6 +4,7 @@ import Testing
 @testable import CanaryConsole
 #if canImport(Glibc)
 import Glibc
+@testable import CanaryModel
 #endif
 
 /// Console content is untrusted and files are whatever the user passes: every bad input

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CanaryClassify
 @testable import CanaryConsole
+@testable import CanaryModel
 
 @Suite struct BootClassifierTests {
     /// Feeds `text` line by line, the n-th line at n seconds.

@@ -3,6 +3,7 @@ import Testing
 @testable import CanaryClassify
 @testable import CanaryDiagnose
 @testable import CanaryEvidence
+@testable import CanaryHostFacts
 @testable import CanaryModel
 @testable import CanaryProbe
 @testable import CanaryReport

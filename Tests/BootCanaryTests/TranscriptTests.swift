@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CanaryClassify
 @testable import CanaryConsole
+@testable import CanaryModel
 
 /// A sink that collects what the writer writes.
 final class Collected: @unchecked Sendable {

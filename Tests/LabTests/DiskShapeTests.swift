@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+@testable import CanaryClassify
+@testable import CanaryDiagnose
 @testable import CanaryEvidence
 @testable import CanaryModel
 @testable import CanaryReport

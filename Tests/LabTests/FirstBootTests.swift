@@ -3,7 +3,9 @@ import Libvirt
 import Testing
 @testable import CanaryClassify
 @testable import CanaryConsole
+@testable import CanaryDiagnose
 @testable import CanaryHostFacts
+@testable import CanaryModel
 @testable import CanaryProbe
 
 /// A real guest on the lab's real libvirtd: its real console, read through the binding.

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+@testable import CanaryClassify
+@testable import CanaryDiagnose
+@testable import CanaryModel
 @testable import CanaryReport
 
 /// Failures on bootcanary's own side — its scratch space, its pygrub, its fetch — are

@@ -1,8 +1,10 @@
 import Foundation
 import Libvirt
 import Testing
+@testable import CanaryClassify
 @testable import CanaryConsole
 @testable import CanaryDiagnose
+@testable import CanaryModel
 @testable import CanaryProbe
 
 /// The stall watchdog on provoked lab cases: a guest that goes quiet and waits, one that

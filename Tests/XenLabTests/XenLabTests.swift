@@ -2,6 +2,7 @@ import Foundation
 import Libvirt
 import Testing
 @testable import CanaryClassify
+@testable import CanaryDiagnose
 @testable import CanaryEvidence
 @testable import CanaryHostFacts
 @testable import CanaryModel

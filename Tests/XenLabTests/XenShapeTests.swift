@@ -1,7 +1,11 @@
 import Foundation
 import Testing
+@testable import CanaryClassify
+@testable import CanaryDiagnose
 @testable import CanaryEvidence
+@testable import CanaryModel
 @testable import CanaryProbe
+@testable import CanaryReport
 
 /// Issue 10's Xen matrix: every guest type boots the image's own bootloader, from a file and
 /// from a block device (`phy`), and a healthy image reads healthy. An extension of the

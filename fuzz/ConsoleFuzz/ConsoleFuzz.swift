@@ -8,6 +8,7 @@
 // reproducer, or the fixture corpus) through the same checks.
 import CanaryClassify
 import CanaryConsole
+import CanaryModel
 import Foundation
 
 /// One input: the first byte chooses the chunking, the rest is the console stream.

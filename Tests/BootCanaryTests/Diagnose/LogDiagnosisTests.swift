@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import CanaryClassify
 @testable import CanaryDiagnose
+@testable import CanaryModel
 @testable import CanaryReport
 
 /// `analyze` with several saved consoles reaches the live run's verdict.

@@ -1,4 +1,5 @@
 import Testing
+@testable import CanaryModel
 @testable import CanaryProbe
 
 /// The watchdog's decision from samples, without a guest.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import CanaryModel
 @testable import CanaryProbe
 
 /// Golden domain XML: each spec renders to exactly its file in fixtures/domains/, and every

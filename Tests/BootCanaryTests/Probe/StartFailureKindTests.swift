@@ -1,5 +1,7 @@
+import CanaryClassify
 import Libvirt
 import Testing
+@testable import CanaryDiagnose
 @testable import CanaryEvidence
 @testable import CanaryModel
 @testable import CanaryProbe

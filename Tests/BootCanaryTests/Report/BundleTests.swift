@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import CanaryClassify
 @testable import CanaryReport
 
 /// The `.tar.gz` bundle: our DEFLATE against the real gzip, and the archive against the real tar.

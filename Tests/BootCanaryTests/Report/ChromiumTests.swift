@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import CanaryDiagnose
 @testable import CanaryReport
 
 /// `report.html` in a real browser: headless Chromium (Debian's `chromium`, installed by

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+@testable import CanaryClassify
+@testable import CanaryDiagnose
+@testable import CanaryHostFacts
 @testable import CanaryModel
 @testable import CanaryReport
 

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+@testable import CanaryClassify
+@testable import CanaryDiagnose
+@testable import CanaryModel
 @testable import CanaryReport
 
 /// `report.md`, read as a ticket reader sees it: raw text, and rendered by cmark-gfm (the GFM

@@ -4,6 +4,8 @@ import Testing
 @testable import CanaryReport
 #if canImport(Glibc)
 import Glibc
+@testable import CanaryClassify
+@testable import CanaryModel
 #endif
 
 /// Reports of big runs: 20 boots of 2,000-line transcripts render quickly; a transcript far

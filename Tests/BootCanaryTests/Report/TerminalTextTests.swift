@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import CanaryClassify
 @testable import CanaryConsole
 @testable import CanaryReport
 

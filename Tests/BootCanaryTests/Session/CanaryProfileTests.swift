@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+@testable import CanaryClassify
+@testable import CanaryProbe
 @testable import CanarySession
 
 @Suite struct CanaryProfileTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CanaryModel
+@testable import CanaryProbe
 @testable import CanarySession
 
 /// Numbers in a canary profile are held to the ranges of their CLI flags: hostile or mistyped
