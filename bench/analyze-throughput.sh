@@ -32,10 +32,10 @@ fi
 SIZE=$(stat -c %s "$LOG")
 MB=$(awk "BEGIN{printf \"%.1f\", $SIZE/1048576}")
 
-# The same signature alternatives as Sources/BootCanary/Classify/SignatureTable.swift: every
+# The same signature alternatives as Sources/CanaryClassify/SignatureTable.swift: every
 # row's literal, as a fixed-string alternation for grep -E.
 PATTERNS=$WORK/signatures.ere
-grep -oE '^\s*\.init\(\.[a-zA-Z]+, "([^"\\]|\\.)*"' Sources/BootCanary/Classify/SignatureTable.swift \
+grep -oE '^\s*\.init\(\.[a-zA-Z]+, "([^"\\]|\\.)*"' Sources/CanaryClassify/SignatureTable.swift \
     | sed -E 's/^[^"]*"//; s/"$//; s/\\"/"/g' \
     | sed -E 's/[][\.|$^*+?(){}\\]/\\&/g' >"$PATTERNS"
 NPAT=$(wc -l <"$PATTERNS")

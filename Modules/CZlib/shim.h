@@ -1,4 +1,4 @@
-// The only header in bootcanary that names zlib's C API. `Sources/BootCanary/Report/Gzip.swift`
+// The only header in bootcanary that names zlib's C API. `Sources/CanaryReport/Gzip.swift`
 // is the only Swift that imports this module.
 #ifndef BOOTCANARY_CZLIB_SHIM_H
 #define BOOTCANARY_CZLIB_SHIM_H

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 /// The `bootcanary` executable: argument parsing, terminal progress and exit codes only.
-/// Everything it does lives in the BootCanary library.
+/// Everything it does lives in the layer targets (Canary*, README.md: Layout).
 @main
 struct BootCanaryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
