@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+@testable import CanaryEvidence
 @testable import CanaryProbe
 
 /// Creates against one host never overlap (libxl's driver crashed when they did); creates

@@ -10,14 +10,14 @@ import Synchronization
 /// has no way to); its thread is left to finish or not, and the caller reports what it could
 /// not confirm. Not on Swift's cooperative pool: it has one thread per core (two here), and two
 /// blocked creates would starve every other task.
-enum BlockingCall {
-    struct TimedOut: Error, CustomStringConvertible {
+package enum BlockingCall {
+    package struct TimedOut: Error, CustomStringConvertible {
         var what: String
         var seconds: Double
-        var description: String { "\(what) did not return within \(Int(seconds)) s" }
+        package var description: String { "\(what) did not return within \(Int(seconds)) s" }
     }
 
-    static func run<T: Sendable>(_ what: String, seconds: Double,
+    package static func run<T: Sendable>(_ what: String, seconds: Double,
                                  _ body: @escaping @Sendable () throws -> T) async throws -> T {
         let resumed = Mutex<Bool>(false)
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
