@@ -217,7 +217,7 @@ public struct BootProbe: Sendable {
         }
 
         // Sample state and vCPU time once a second, off the boot loop (the calls block).
-        sampler = DomainSampler(domain: domain, clock: clock) { look in
+        sampler = DomainSampler(domain: domain, clock: clock, infoTimeIsExact: DomainSampler.infoTimeIsExact(uri: connection.uri)) { look in
             switch look {
             case .success(let sample): feed.yield(.sample(sample))
             case .failure(let error): feed.yield(.sampleFailed(error))
@@ -282,9 +282,19 @@ public struct BootProbe: Sendable {
                         // Gone: a transient domain that stopped. The event says why; give it a moment.
                         if drainUntil == nil { drainUntil = t.seconds + 1 }
                     } else if !connection.isAlive {
-                        ending = .infrastructureError("the connection to libvirt was lost: \(error.message)")
+                        ending = .infrastructureError(Self.connectionLost(connection, detail: error.message))
                         break loop
                     }
+                }
+                // A lost connection ends the boot as bootcanary's own failure, whatever else is
+                // pending: the console and the samples stopped with it, and a watchdog judging
+                // the silence that followed calls a healthy guest stalled. Seen on the Xen lab:
+                // keepalive closed the connection 45 s into an HVM boot, the sampler's call never
+                // returned, and 200 s later the boot read "stalled at firmware, vcpu idle".
+                // virConnectIsAlive is a local check (remote driver: is the socket open), no RPC.
+                if !connection.isAlive {
+                    ending = .infrastructureError(Self.connectionLost(connection, detail: nil))
+                    break loop
                 }
                 // Decide, in order of authority: what the console proves, then libvirt, then the clock.
                 if let e = console.ending(at: t.seconds) {
@@ -338,6 +348,15 @@ public struct BootProbe: Sendable {
 }
 
 extension BootProbe {
+    /// The infrastructure error of a boot whose connection closed under it: why libvirt closed
+    /// it when known, and that nothing about the guest was learnt after.
+    static func connectionLost(_ connection: Connection, detail: String?) -> String {
+        var message = "the connection to libvirt was lost"
+        if let reason = connection.lossReason { message += " (\(reason.explanation))" }
+        if let detail { message += ": \(detail)" }
+        return message + "; the boot was cut off, nothing about the guest is judged from it"
+    }
+
     /// Stops sampling (waiting for a look in flight), destroys the domain and then closes the
     /// console, once, in that order, on a thread of its own and for at most `seconds`: on a
     /// wedged host each of these RPCs can block, and no query of the domain may overlap its

@@ -25,12 +25,25 @@ final class DomainSampler: @unchecked Sendable {
     /// hold the teardown forever; the boot then ends as an infrastructure error anyway.
     static let stopWaitSeconds = 30.0
 
+    /// Whether `virDomainGetInfo`'s CPU time is already exact on this connection's driver, so
+    /// one RPC a look is enough. libvirt's libxl driver fills it from `libxl_domain_info`'s
+    /// `cpu_time`, Xen's own nanosecond counter (libxl_driver.c, libxlDomainGetInfo); the
+    /// QEMU driver's comes from /proc ticks (10 ms), so there `virDomainGetCPUStats` (two RPCs:
+    /// count, then values) stays. Why it matters: measured in the Xen lab's dom0, each of these
+    /// RPCs cost libvirtd's event-loop thread 50-200 ms of CPU under nested emulation; three a
+    /// second for each of two HVM probes kept it about 50 % busy (20 % with one), next to the
+    /// guests' device models on the same two vCPUs. A diagnosis must not load the daemon it
+    /// depends on.
+    static func infoTimeIsExact(uri: String) -> Bool {
+        uri.hasPrefix("xen:") || uri.hasPrefix("xen+")
+    }
+
     /// Starts sampling at once. `deliver` is called on the sampler's thread.
-    init(domain: Domain, interval: Double = 1, clock: BootClock,
+    init(domain: Domain, interval: Double = 1, clock: BootClock, infoTimeIsExact: Bool = false,
          deliver: @escaping @Sendable (Result<BootWatchdog.Sample, LibvirtError>) -> Void) {
         let thread = Thread { [self] in
             // nil until the first look: whether the driver has a precise CPU counter.
-            var precise: Bool?
+            var precise: Bool? = infoTimeIsExact ? false : nil
             while !isStopped {
                 let look = Result { () throws(LibvirtError) -> BootWatchdog.Sample in
                     let info = try domain.info()

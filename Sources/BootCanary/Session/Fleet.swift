@@ -168,7 +168,6 @@ public struct Fleet: Sendable {
                 let result: Result<Connection, ConnectFailure>
                 do {
                     let c = try Connection.withKeepAlive(uri: uri)
-                    _ = try? c.setKeepAlive(interval: 5, count: 3)
                     result = .success(c)
                 } catch let error as LibvirtError {
                     result = .failure(ConnectFailure(message: ConnectionAdvice.explain(error, uri: uri)))
