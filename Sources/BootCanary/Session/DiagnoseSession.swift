@@ -1,5 +1,6 @@
 import Foundation
 import Libvirt
+import Synchronization
 
 /// One `bootcanary diagnose`: runs the probe matrix in rounds on the suspect host (and the
 /// control host, if any), correlates after every boot, stops once the verdict is settled, and
@@ -152,12 +153,11 @@ public enum RunFolder {
 }
 
 /// Boots as they finish, from the matrix's tasks.
-final class BootCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var list: [ProbeBoot] = []
+final class BootCollector: Sendable {
+    private let list = Mutex<[ProbeBoot]>([])
 
-    func add(_ boot: ProbeBoot) { lock.withLock { list.append(boot) } }
-    var boots: [ProbeBoot] { lock.withLock { list } }
+    func add(_ boot: ProbeBoot) { list.withLock { $0.append(boot) } }
+    var boots: [ProbeBoot] { list.withLock { $0 } }
     var observations: [BootObservation] { boots.map(\.observation) }
 
     /// Every planned kind has at least one boot on the suspect host.
