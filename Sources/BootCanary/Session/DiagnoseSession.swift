@@ -47,8 +47,11 @@ public struct DiagnoseSession: Sendable {
     public func run(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> RunRecord {
         let started = Date()
         let runID = ProbeName.newRunID()
-        let facts = try HostFacts.gather(from: suspect)
-        let controlFacts = try control.map { try HostFacts.gather(from: $0) }
+        // A handful of RPCs per host: on the blocking pool (a fleet canary gathers on several
+        // hosts at once, and a slow one would hold a cooperative thread for each call).
+        let (suspect, control) = (self.suspect, self.control)
+        let facts = try await BlockingCall.run { () throws(LibvirtError) in try HostFacts.gather(from: suspect) }
+        let controlFacts = try await BlockingCall.run { () throws(LibvirtError) in try control.map { c throws(LibvirtError) in try HostFacts.gather(from: c) } }
         let plans = try ProbePlanner.matrix(inputs, facts: facts)
         let transcripts = out.appendingPathComponent("transcripts")
         try FileManager.default.createDirectory(at: transcripts, withIntermediateDirectories: true)
