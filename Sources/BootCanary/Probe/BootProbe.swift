@@ -90,8 +90,7 @@ public struct BootProbe: Sendable {
         do {
             // Subscribe before creating, so an immediate stop or crash is not missed. The first
             // subscription on a connection registers with the daemon (an RPC): on the blocking pool.
-            let connection = self.connection
-            lifecycle = try await BlockingCall.run { () throws(LibvirtError) in try connection.lifecycleEvents() }
+            lifecycle = try await BlockingCall.run { () throws(LibvirtError) in try self.connection.lifecycleEvents() }
         } catch {
             return failed(.infrastructureError(ConnectionAdvice.explain(error, uri: connection.uri)), transcript: transcript)
         }

@@ -189,7 +189,6 @@ public struct ProbeRunner: Sendable {
                 // A remote hypervisor boots only files on its own disk: upload them into a
                 // storage volume, as virt-install does, and delete them after the boot. RPCs and
                 // an upload stream: on the blocking pool.
-                let (connection, ledger, isXen) = (connection, ledger, isXen)
                 let (upload, kernel, initrd) = try await BlockingCall.run { () throws -> (BootFileUpload, String, String) in
                     let upload = try BootFileUpload(connection: connection, ledger: ledger, isXen: isXen)
                     let kernel = try upload.put(fetched.kernel, as: "\(name)-vmlinuz")

@@ -49,7 +49,6 @@ public struct DiagnoseSession: Sendable {
         let runID = ProbeName.newRunID()
         // A handful of RPCs per host: on the blocking pool (a fleet canary gathers on several
         // hosts at once, and a slow one would hold a cooperative thread for each call).
-        let (suspect, control) = (self.suspect, self.control)
         let facts = try await BlockingCall.run { () throws(LibvirtError) in try HostFacts.gather(from: suspect) }
         let controlFacts = try await BlockingCall.run { () throws(LibvirtError) in try control.map { c throws(LibvirtError) in try HostFacts.gather(from: c) } }
         let plans = try ProbePlanner.matrix(inputs, facts: facts)
