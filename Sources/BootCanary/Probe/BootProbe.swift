@@ -88,8 +88,9 @@ public struct BootProbe: Sendable {
         let (signals, feed) = AsyncStream<Signal>.makeStream(bufferingPolicy: .unbounded)
         let lifecycle: AsyncStream<LifecycleEvent>
         do {
-            // Subscribe before creating, so an immediate stop or crash is not missed.
-            lifecycle = try connection.lifecycleEvents()
+            // Subscribe before creating, so an immediate stop or crash is not missed. The first
+            // subscription on a connection registers with the daemon (an RPC): on the blocking pool.
+            lifecycle = try await BlockingCall.run { () throws(LibvirtError) in try self.connection.lifecycleEvents() }
         } catch {
             return failed(.infrastructureError(ConnectionAdvice.explain(error, uri: connection.uri)), transcript: transcript)
         }
@@ -161,12 +162,14 @@ public struct BootProbe: Sendable {
             return result
         } catch let error as LibvirtError {
             // A create that failed on a live connection made nothing; one cut off by a lost
-            // daemon may have finished on the host, so its ledger line stays.
-            let excerpt = marks.logMark.flatMap { hypervisorLog?.excerpt(since: $0) }
+            // daemon may have finished on the host, so its ledger line stays. Reading the host's
+            // log (a host tool) and the destroy (RPCs) run on the blocking pool.
+            let logMark = marks.logMark
+            let excerpt = await BlockingCall.run { logMark.flatMap { hypervisorLog?.excerpt(since: $0) } }
             var ending = StartFailureKind.ending(for: error, uri: connection.uri, connectionAlive: connection.isAlive,
                                                  kernelFromImage: kind.dependsOnImage && spec.boot.loadsTheImagesKernelAtCreate,
                                                  hostLog: excerpt)
-            if DomainRemoval.destroyConfirmingGone(name: name, on: connection) {
+            if await BlockingCall.run({ DomainRemoval.destroyConfirmingGone(name: name, on: connection) }) {
                 try? ledger?.recordRemoved(ledgerEntry)
             } else if case .infrastructureError(let message) = ending {
                 ending = .infrastructureError(message + DomainRemoval.mayRemainAdvice(name: name, uri: connection.uri))
@@ -194,10 +197,13 @@ public struct BootProbe: Sendable {
         // The one teardown of the domain, at the end of the boot (`endDomain`); there is no
         // early return between here and there.
 
-        // Console on the paused domain, then resume: no early byte lost.
+        // Console on the paused domain, then resume: no early byte lost. Both are RPCs: on the
+        // blocking pool.
         do {
-            consoleHandle = try ConsoleStream(domain: domain, device: nil, force: true) { event in
-                feed.yield(.console(event))
+            consoleHandle = try await BlockingCall.run { () throws(LibvirtError) in
+                try ConsoleStream(domain: domain, device: nil, force: true) { event in
+                    feed.yield(.console(event))
+                }
             }
         } catch {
             ending = .infrastructureError("cannot open the console of \(name): \(ConnectionAdvice.explain(error, uri: connection.uri))")
@@ -208,8 +214,10 @@ public struct BootProbe: Sendable {
         var ownResumeSeen = !mode.paused
         if ending == nil {
             do {
-                clock.markStart()
-                if mode.paused { try domain.resume() }
+                try await BlockingCall.run { () throws(LibvirtError) in
+                    clock.markStart()
+                    if mode.paused { try domain.resume() }
+                }
             } catch {
                 // Nothing of the guest ran yet: the hypervisor's side failed.
                 ending = .infrastructureError("the domain was created but could not be resumed: \(error.message)")

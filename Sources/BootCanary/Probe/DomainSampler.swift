@@ -6,7 +6,7 @@ import Synchronization
 /// (`virDomainGetCPUStats` where the driver counts it precisely, else `virDomainGetInfo`'s)
 /// — and hands each look to the boot loop.
 ///
-/// It runs on a thread of its own, not on Swift's cooperative pool: the call is a blocking RPC,
+/// It runs on the blocking pool, not on Swift's cooperative pool: the call is a blocking RPC,
 /// and on a two-core host the pool has two threads. Two probes booting in parallel (the default
 /// `--parallel 2`) with a busy libvirtd could block both, and a watchdog left without samples
 /// cannot tell an idle guest from a spinning one.
@@ -15,11 +15,11 @@ import Synchronization
 /// of this domain may still be on the wire when the boot goes on to abort the console and
 /// destroy the domain (the libxl driver drops the domain's lock inside destroy; a query that
 /// races it is the kind of overlap a diagnosis must not put on a host's daemon).
-final class DomainSampler: @unchecked Sendable {
-    // @unchecked: `stopped` and `finished` are only touched under `condition`.
-    private let condition = NSCondition()
-    private var stopped = false
-    private var finished = false
+final class DomainSampler: Sendable {
+    /// Set by `stop()`; also what the sleep between looks waits on, so a stop ends it at once.
+    private let stopped = Latch()
+    /// Set by the sampling loop as it ends: no look is in flight any more.
+    private let finished = Latch()
 
     /// How long `stop()` waits for a look in flight. A daemon that stopped answering must not
     /// hold the teardown forever; the boot then ends as an infrastructure error anyway.
@@ -39,58 +39,52 @@ final class DomainSampler: @unchecked Sendable {
     }
 
     /// Starts sampling at once. `deliver` is called on the sampler's thread.
-    init(domain: Domain, interval: Double = 1, clock: BootClock, infoTimeIsExact: Bool = false,
-         deliver: @escaping @Sendable (Result<BootWatchdog.Sample, LibvirtError>) -> Void) {
-        let thread = Thread { [self] in
-            // nil until the first look: whether the driver has a precise CPU counter.
-            var precise: Bool? = infoTimeIsExact ? false : nil
-            while !isStopped {
-                let look = Result { () throws(LibvirtError) -> BootWatchdog.Sample in
-                    let info = try domain.info()
-                    var cpu = info.cpuTimeNanoseconds
-                    if precise != false {
-                        let total = try? domain.totalCPUTimeNanoseconds()
-                        if precise == nil { precise = total != nil }
-                        if let total { cpu = total }
-                    }
-                    return BootWatchdog.Sample(seconds: clock.seconds(HostClock.monotonicNanoseconds()),
-                                               running: info.state == .running || info.state == .blocked,
-                                               paused: info.state == .paused,
-                                               cpuSeconds: Double(cpu) / 1e9)
+    convenience init(domain: Domain, interval: Double = 1, clock: BootClock, infoTimeIsExact: Bool = false,
+                     deliver: @escaping @Sendable (Result<BootWatchdog.Sample, LibvirtError>) -> Void) {
+        // nil until the first look: whether the driver has a precise CPU counter. Only the
+        // sampler's thread touches it; a Mutex because the look is a @Sendable closure.
+        let precise = Mutex<Bool?>(infoTimeIsExact ? false : nil)
+        self.init(interval: interval, look: {
+            Result { () throws(LibvirtError) -> BootWatchdog.Sample in
+                let info = try domain.info()
+                var cpu = info.cpuTimeNanoseconds
+                if precise.withLock({ $0 }) != false {
+                    let total = try? domain.totalCPUTimeNanoseconds()
+                    precise.withLock { if $0 == nil { $0 = total != nil } }
+                    if let total { cpu = total }
                 }
-                // Nothing is delivered after stop() returned.
-                if isStopped { break }
-                deliver(look)
-                // Sleep, but wake at once when stopped.
-                condition.lock()
-                if !stopped { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
-                condition.unlock()
+                return BootWatchdog.Sample(seconds: clock.seconds(HostClock.monotonicNanoseconds()),
+                                           running: info.state == .running || info.state == .blocked,
+                                           paused: info.state == .paused,
+                                           cpuSeconds: Double(cpu) / 1e9)
             }
-            condition.lock()
-            finished = true
-            condition.broadcast()
-            condition.unlock()
-        }
-        thread.name = "bootcanary-sampler"
-        thread.start()
+        }, deliver: deliver)
     }
 
-    private var isStopped: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return stopped
+    /// Starts calling `look` at once and then every `interval` seconds, handing each result to
+    /// `deliver`, both on the sampler's thread.
+    init(interval: Double, look: @escaping @Sendable () -> Result<BootWatchdog.Sample, LibvirtError>,
+         deliver: @escaping @Sendable (Result<BootWatchdog.Sample, LibvirtError>) -> Void) {
+        let stopped = stopped, finished = finished
+        BlockingPool.shared.submit("bootcanary-sampler") {
+            while !stopped.isSet {
+                let sample = look()
+                // Nothing is delivered after stop() returned.
+                if stopped.isSet { break }
+                deliver(sample)
+                // Sleep, but wake at once when stopped.
+                if stopped.wait(timeout: interval) { break }
+            }
+            finished.signal()
+        }
     }
 
     /// Stops sampling and waits (up to `stopWaitSeconds`) until a look in progress has
-    /// returned; nothing is delivered after this returns. Idempotent.
+    /// returned; nothing is delivered after this returns. Idempotent. Blocks for as long as a
+    /// look takes: call it on the blocking pool (`BootProbe.endDomain` does).
+    @available(*, noasync)
     func stop() {
-        condition.lock()
-        defer { condition.unlock() }
-        stopped = true
-        condition.broadcast()
-        let deadline = Date(timeIntervalSinceNow: Self.stopWaitSeconds)
-        while !finished {
-            if !condition.wait(until: deadline) { break }
-        }
+        stopped.signal()
+        _ = finished.wait(timeout: Self.stopWaitSeconds)
     }
 }
