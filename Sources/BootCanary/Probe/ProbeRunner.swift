@@ -191,9 +191,16 @@ public struct ProbeRunner: Sendable {
                 // an upload stream: on the blocking pool.
                 let (upload, kernel, initrd) = try await BlockingCall.run { () throws -> (BootFileUpload, String, String) in
                     let upload = try BootFileUpload(connection: connection, ledger: ledger, isXen: isXen)
-                    let kernel = try upload.put(fetched.kernel, as: "\(name)-vmlinuz")
-                    let initrd = try upload.put(fetched.initrd, as: "\(name)-initrd.img")
-                    return (upload, kernel, initrd)
+                    do {
+                        let kernel = try upload.put(fetched.kernel, as: "\(name)-vmlinuz")
+                        let initrd = try upload.put(fetched.initrd, as: "\(name)-initrd.img")
+                        return (upload, kernel, initrd)
+                    } catch {
+                        // The kernel's volume is on the host already when the initrd's fails:
+                        // it goes now, not at the next SIGINT or `bootcanary cleanup`.
+                        upload.removeAll()
+                        throw error
+                    }
                 }
                 prepared.uploads = upload
                 prepared.metadata["upload"] = "storage pool \(upload.poolName) on \(connection.uri)"
