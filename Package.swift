@@ -51,8 +51,8 @@ let package = Package(
             name: "CanaryReport",
             dependencies: ["CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryHostFacts", "CanaryModel", "CZlib"]
         ),
-        // Evidence: host access (local, ssh, --host-exec), the host's tools and logs, teardown on
-        // a signal. Runs processes, no libvirt.
+        // Evidence: host access (local, ssh, --host-exec), the host's tools and logs, the blocking
+        // pool, teardown on a signal. Runs processes and waits, no libvirt.
         .target(name: "CanaryEvidence", dependencies: ["CanaryHostFacts", "CanaryReport"]),
         // Probe: plans, domain XML, the boot loop, the watchdog, the ledger, host facts gathered
         // from a connection.

@@ -501,6 +501,17 @@ public struct BootClassifier: Sendable {
         hits.filter { $0.kind.isFatal }.max { $0.kind.severity < $1.kind.severity }
     }
 
+    /// Whether a boot the overall deadline cut off was still running: its last byte came within
+    /// 15 s of the deadline — the shortest silence the watchdog ever calls a stall
+    /// (`--frozen-after`'s default) — and within the last tenth of its output's span. The tenth
+    /// keeps a short capture honest: fixtures/transcripts/lab-userspace-spin.log went silent at
+    /// +3.3 s of a 10 s capture while its userspace spun, which is a stall, not a slow boot.
+    static func stillPrinting(lastByte: Double?, firstByte: Double?, end: Double?) -> Bool {
+        guard let last = lastByte, let end else { return false }
+        let silence = end - last
+        return silence < 15 && silence < 0.1 * (end - (firstByte ?? 0))
+    }
+
     /// The result of the boot, given how it ended. One place decides every outcome, for the
     /// live console and saved logs alike.
     public func judge(_ ending: BootEnding, at endTime: ConsoleTime? = nil) -> BootResult {
@@ -549,6 +560,12 @@ public struct BootClassifier: Sendable {
                 outcome = .poweredOff
             case .domainStopped(.destroyed), .domainStopped(.other):
                 outcome = .infraError
+            case .timeout where Self.stillPrinting(lastByte: lastByte, firstByte: firstByteTime?.seconds, end: endTime?.seconds):
+                // Seen on the Xen lab under load: HVM boots printing a line every 3 s when the
+                // 900 s timeout came, each at another line. As "stalled" they were three
+                // different stall points, which is host-fault evidence; they were only slow.
+                outcome = .timedOut
+                if let end = endTime?.seconds, let last = lastByte { stallSeconds = max(0, end - last) }
             case .timeout, .fatalSignature:
                 outcome = .stalled
                 if let end = endTime?.seconds, let last = lastByte { stallSeconds = max(0, end - last) }

@@ -67,7 +67,12 @@ public enum SuccessMarker: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-/// A compiled `--expect` pattern. Regex values hold no shared mutable state once built.
+/// A compiled `--expect` pattern.
+///
+/// `@unchecked Sendable`: Swift 6.3 declares no `Regex` Sendable (not even `Regex<Substring>`),
+/// yet a built one is immutable; its one cache, the program lowered on first match, is stored
+/// with an atomic compare-and-swap (swift-experimental-string-processing, `Regex.Program`),
+/// so boots matching in parallel share it safely.
 struct CompiledPattern: @unchecked Sendable {
     let pattern: String
     let regex: Regex<AnyRegexOutput>

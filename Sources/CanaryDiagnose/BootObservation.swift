@@ -51,6 +51,12 @@ public struct BootObservation: Sendable, Equatable {
         case .startFailure(let m): startFailureMessage = m
         default: break
         }
+        if outcome == .timedOut { infraMessage = Self.timedOutMessage(lastMilestone) }
+    }
+
+    /// Why a boot cut off by `--timeout` while still printing is not counted.
+    static func timedOutMessage(_ milestone: Milestone) -> String {
+        "the guest was still printing (last milestone: \(milestone.rawValue)) when --timeout ran out; raise --timeout for this host"
     }
 
     /// From a recorded boot (a run record, or `analyze` of a transcript whose metadata names
@@ -78,6 +84,7 @@ public struct BootObservation: Sendable, Equatable {
         case .startFailure(let m): startFailureMessage = m
         default: break
         }
+        if outcome == .timedOut { infraMessage = Self.timedOutMessage(lastMilestone) }
     }
 
     /// `pygrub#2`, `installer#1@control`: how evidence names a boot.

@@ -54,10 +54,12 @@ public enum ExternalTool {
     /// but (1) its teardown sequence stops as soon as the group's leader exits, so a member that
     /// outlives the leader's SIGTERM is never killed; and (2) its API is async-only, and each
     /// run starts an unstructured `Task` (withAsyncTaskCleanupHandler) that needs Swift's global
-    /// executor. This function is synchronous and is called from threads of that very pool
-    /// (swift-testing runs synchronous tests there; BootProbe reads the hypervisor log there):
-    /// two such callers blocked on a semaphore would starve the two-thread pool the bridged
-    /// task needs, and hang. Here every wait is on a thread this function owns.
+    /// executor. This function is synchronous and may be called from threads of that very pool
+    /// (swift-testing runs synchronous tests there): two such callers blocked on a semaphore
+    /// would starve the two-thread pool the bridged task needs, and hang. Here every wait is on
+    /// the caller's thread or the blocking pool's. Async code must call it through
+    /// `BlockingCall.run` (BootProbe reads the hypervisor log so); `noasync` makes sure of it.
+    @available(*, noasync)
     public static func run(_ executable: String, _ arguments: [String], timeout: Double,
                            environment: [String: String]? = nil) throws -> Result {
         let child = try SpawnedGroup.spawn(executable, arguments, environment: environment)
@@ -90,7 +92,7 @@ private final class SpawnedGroup: Sendable {
     let stdout: Int32
     let stderr: Int32
     /// Signalled when the child has exited; it stays a zombie until `reap`.
-    let exited: Event
+    let exited: Latch
     /// Set under the lock by `reap`: after it the pid may name someone else's process.
     private let reaped = Mutex(false)
 
@@ -98,16 +100,14 @@ private final class SpawnedGroup: Sendable {
         self.pid = pid
         self.stdout = stdout
         self.stderr = stderr
-        exited = Event()
+        exited = Latch()
         let exited = exited
         // waitid with WNOWAIT waits for the exit without reaping, on a thread of its own.
-        let waiter = Thread {
+        BlockingPool.shared.submit("bootcanary-tool-wait") {
             var info = siginfo_t()
             while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 && errno == EINTR {}
             exited.signal()
         }
-        waiter.name = "bootcanary-tool-wait"
-        waiter.start()
     }
 
     /// Sends `signal` to every process of the group, unless the leader was already reaped.
@@ -179,27 +179,6 @@ private final class SpawnedGroup: Sendable {
     }
 }
 
-/// A one-shot event a thread can wait for with a deadline.
-private final class Event: Sendable {
-    private let semaphore = DispatchSemaphore(value: 0)
-    private let fired = Mutex(false)
-
-    func signal() {
-        if fired.withLock({ f in defer { f = true }; return !f }) { semaphore.signal() }
-    }
-
-    var isSet: Bool { fired.withLock { $0 } }
-
-    /// Whether it fired within `seconds`; once it has, every later wait returns true at once.
-    func wait(timeout seconds: Double) -> Bool {
-        if fired.withLock({ $0 }) { return true }
-        let fire = seconds.isInfinite ? semaphore.wait(timeout: .distantFuture) : semaphore.wait(timeout: .now() + seconds)
-        guard fire == .success else { return false }
-        semaphore.signal()  // Leave it set for the next wait.
-        return true
-    }
-}
-
 /// glibc calls Swift's Glibc module does not declare (they need _GNU_SOURCE), found at run
 /// time; each has a plain-POSIX fallback.
 private enum GNU {
@@ -228,12 +207,12 @@ private enum GNU {
 /// cannot block on a full pipe.
 private final class PipeReader: Sendable {
     private let collected = OutputCollector()
-    private let done = Event()
-    private let stop = Event()
+    private let done = Latch()
+    private let stop = Latch()
 
     init(out: Int32, err: Int32) {
         let collected = collected, done = done, stop = stop
-        let thread = Thread {
+        BlockingPool.shared.submit("bootcanary-tool-output") {
             var fds = [pollfd(fd: out, events: Int16(POLLIN), revents: 0), pollfd(fd: err, events: Int16(POLLIN), revents: 0)]
             var data = [Data(), Data()]
             var buffer = [UInt8](repeating: 0, count: 65536)
@@ -251,8 +230,6 @@ private final class PipeReader: Sendable {
             collected.set(data[1], isOut: false)
             done.signal()
         }
-        thread.name = "bootcanary-tool-output"
-        thread.start()
     }
 
     /// What was read, waiting at most `seconds` more for the pipes to close.
@@ -265,15 +242,11 @@ private final class PipeReader: Sendable {
     }
 }
 
-private final class OutputCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var out = Data()
-    private var err = Data()
+private final class OutputCollector: Sendable {
+    private let output = Mutex((out: Data(), err: Data()))
     func set(_ data: Data, isOut: Bool) {
-        lock.lock()
-        defer { lock.unlock() }
-        if isOut { out = data } else { err = data }
+        output.withLock { if isOut { $0.out = data } else { $0.err = data } }
     }
-    var stdout: String { lock.lock(); defer { lock.unlock() }; return String(decoding: out, as: UTF8.self) }
-    var stderr: String { lock.lock(); defer { lock.unlock() }; return String(decoding: err, as: UTF8.self) }
+    var stdout: String { output.withLock { String(decoding: $0.out, as: UTF8.self) } }
+    var stderr: String { output.withLock { String(decoding: $0.err, as: UTF8.self) } }
 }

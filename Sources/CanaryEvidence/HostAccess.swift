@@ -49,7 +49,9 @@ public enum HostAccess: Sendable, Equatable {
     }
 
     /// Runs `argv` on the host. The words are passed as separate arguments locally and through
-    /// `--host-exec`; over ssh each is quoted for the remote shell.
+    /// `--host-exec`; over ssh each is quoted for the remote shell. Waits for the tool like
+    /// `ExternalTool.run`, so async code calls it through `BlockingCall.run`.
+    @available(*, noasync)
     public func run(_ argv: [String], timeout: Double = 20) -> ExternalTool.Result {
         let command: [String]
         switch self {

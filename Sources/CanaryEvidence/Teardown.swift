@@ -15,6 +15,9 @@ public final class Teardown: Sendable {
         var finally: [@Sendable () -> Void] = []
         var creationsUnderWay = 0
         var shuttingDown = false
+        /// Set when the last creation under way has returned after shutdown began: what
+        /// `runAll` waits on.
+        var creationsDone: Latch?
     }
     private let state = Mutex(State())
 
@@ -61,20 +64,31 @@ public final class Teardown: Sendable {
             if s.shuttingDown { throw ShuttingDown() }
             s.creationsUnderWay += 1
         }
-        defer { state.withLock { $0.creationsUnderWay -= 1 } }
+        defer {
+            let done = state.withLock { s -> Latch? in
+                s.creationsUnderWay -= 1
+                return s.creationsUnderWay == 0 ? s.creationsDone : nil
+            }
+            done?.signal()
+        }
         return try body()
     }
 
     /// Stops new work, waits (bounded) for creations under way, then runs every registered
     /// action once, newest first (like `defer`: a domain goes before the scratch folder that
     /// holds its overlay). Returns the labels of what it undid. Safe to call from a signal source.
+    /// Blocks for as long as that takes: SignalTrap runs it on a thread of its own.
+    @available(*, noasync)
     @discardableResult
     public func runAll(waitingUpTo seconds: Double = 60) -> [String] {
-        state.withLock { $0.shuttingDown = true }
-        let deadline = Date().addingTimeInterval(seconds)
-        while state.withLock({ $0.creationsUnderWay }) > 0 && Date() < deadline {
-            usleep(20_000)
+        // The last creation to return wakes this wait (no polling of the count).
+        let creationsDone = state.withLock { s -> Latch? in
+            s.shuttingDown = true
+            guard s.creationsUnderWay > 0 else { return nil }
+            if s.creationsDone == nil { s.creationsDone = Latch() }
+            return s.creationsDone
         }
+        _ = creationsDone?.wait(timeout: seconds)
         let actions = state.withLock { s -> [(label: String, unconfirmed: String, run: @Sendable () -> Bool)] in
             defer { s.actions.removeAll() }
             return s.actions.sorted { $0.key > $1.key }.map(\.value)

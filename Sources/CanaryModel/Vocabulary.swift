@@ -29,11 +29,16 @@ public enum BootOutcome: String, Codable, Sendable, CaseIterable {
     case crashed
     case poweredOff = "powered_off"
     case noOutput = "no_output"
+    /// The overall `--timeout` ran out while the guest was still printing: a slow boot, not a
+    /// stopped one, so it shows no failure point (LAVA and Avocado-VT likewise call a job that
+    /// ran out of time incomplete, not failed).
+    case timedOut = "timed_out"
     case startFailure = "start_failure"
     case infraError = "infra_error"
 
-    /// A boot that says something about the guest or the host (not about our own tooling).
-    public var isGuestEvidence: Bool { self != .infraError }
+    /// A boot that says something about the guest or the host (not about our own tooling, and
+    /// not a boot cut off by the clock while it was still going).
+    public var isGuestEvidence: Bool { self != .infraError && self != .timedOut }
     public var isSuccess: Bool { self == .booted }
 }
 

@@ -8,15 +8,15 @@ import Synchronization
 /// for remote installs (virtinst/install/installer.py `_upload_media`): a directory storage
 /// pool named `boot-scratch` (at /var/lib/xen on Xen hosts, /var/lib/libvirt/boot elsewhere),
 /// one raw volume per file, deleted after the boot. Each volume is in the ledger before it is
-/// created and in the teardown list until it is deleted.
-final class BootFileUpload: @unchecked Sendable {
+/// created and in the teardown list until it is deleted. Its calls block (RPCs, the upload
+/// stream): async code makes them through `BlockingCall.run`.
+final class BootFileUpload: Sendable {
     static let poolName = "boot-scratch"
     let connection: Connection
     let ledger: Ledger?
     let pool: StoragePool
     var poolName: String { Self.poolName }
-    private let lock = NSLock()
-    private var uploaded: [(name: String, entry: Ledger.Entry, teardown: Teardown.Handle)] = []
+    private let uploaded = Mutex<[(name: String, entry: Ledger.Entry, teardown: Teardown.Handle)]>([])
 
     init(connection: Connection, ledger: Ledger?, isXen: Bool) throws {
         self.connection = connection
@@ -48,7 +48,7 @@ final class BootFileUpload: @unchecked Sendable {
             try? ledger?.recordRemoved(entry)
             throw error
         }
-        lock.withLock { uploaded.append((name, entry, teardown)) }
+        uploaded.withLock { $0.append((name, entry, teardown)) }
         do {
             _ = try volume.upload(from: file)
             return try volume.path()
@@ -56,7 +56,7 @@ final class BootFileUpload: @unchecked Sendable {
             // A volume that did not fill is removed at once, not left half-written on the host.
             _ = try? volume.delete()
             try? ledger?.recordRemoved(entry)
-            lock.withLock { uploaded.removeAll { $0.name == name } }
+            uploaded.withLock { $0.removeAll { $0.name == name } }
             Teardown.shared.unregister(teardown)
             throw error
         }
@@ -64,9 +64,9 @@ final class BootFileUpload: @unchecked Sendable {
 
     /// Deletes every uploaded volume.
     func removeAll() {
-        let items = lock.withLock { () -> [(name: String, entry: Ledger.Entry, teardown: Teardown.Handle)] in
-            defer { uploaded.removeAll() }
-            return uploaded
+        let items = uploaded.withLock { list -> [(name: String, entry: Ledger.Entry, teardown: Teardown.Handle)] in
+            defer { list.removeAll() }
+            return list
         }
         for item in items {
             _ = try? StorageVolume.delete(pool: Self.poolName, name: item.name, on: connection)

@@ -94,8 +94,9 @@ public struct BootProbe: Sendable {
         let (signals, feed) = AsyncStream<Signal>.makeStream(bufferingPolicy: .unbounded)
         let lifecycle: AsyncStream<LifecycleEvent>
         do {
-            // Subscribe before creating, so an immediate stop or crash is not missed.
-            lifecycle = try connection.lifecycleEvents()
+            // Subscribe before creating, so an immediate stop or crash is not missed. The first
+            // subscription on a connection registers with the daemon (an RPC): on the blocking pool.
+            lifecycle = try await BlockingCall.run { () throws(LibvirtError) in try self.connection.lifecycleEvents() }
         } catch {
             return failed(.infrastructureError(ConnectionAdvice.explain(error, uri: connection.uri)), transcript: transcript)
         }
@@ -167,12 +168,14 @@ public struct BootProbe: Sendable {
             return result
         } catch let error as LibvirtError {
             // A create that failed on a live connection made nothing; one cut off by a lost
-            // daemon may have finished on the host, so its ledger line stays.
-            let excerpt = marks.logMark.flatMap { hypervisorLog?.excerpt(since: $0) }
+            // daemon may have finished on the host, so its ledger line stays. Reading the host's
+            // log (a host tool) and the destroy (RPCs) run on the blocking pool.
+            let logMark = marks.logMark
+            let excerpt = await BlockingCall.run { logMark.flatMap { hypervisorLog?.excerpt(since: $0) } }
             var ending = StartFailureKind.ending(for: error, uri: connection.uri, connectionAlive: connection.isAlive,
                                                  kernelFromImage: kind.dependsOnImage && spec.boot.loadsTheImagesKernelAtCreate,
                                                  hostLog: excerpt)
-            if DomainRemoval.destroyConfirmingGone(name: name, on: connection) {
+            if await BlockingCall.run({ DomainRemoval.destroyConfirmingGone(name: name, on: connection) }) {
                 try? ledger?.recordRemoved(ledgerEntry)
             } else if case .infrastructureError(let message) = ending {
                 ending = .infrastructureError(message + DomainRemoval.mayRemainAdvice(name: name, uri: connection.uri))
@@ -200,10 +203,13 @@ public struct BootProbe: Sendable {
         // The one teardown of the domain, at the end of the boot (`endDomain`); there is no
         // early return between here and there.
 
-        // Console on the paused domain, then resume: no early byte lost.
+        // Console on the paused domain, then resume: no early byte lost. Both are RPCs: on the
+        // blocking pool.
         do {
-            consoleHandle = try ConsoleStream(domain: domain, device: nil, force: true) { event in
-                feed.yield(.console(event))
+            consoleHandle = try await BlockingCall.run { () throws(LibvirtError) in
+                try ConsoleStream(domain: domain, device: nil, force: true) { event in
+                    feed.yield(.console(event))
+                }
             }
         } catch {
             ending = .infrastructureError("cannot open the console of \(name): \(ConnectionAdvice.explain(error, uri: connection.uri))")
@@ -214,8 +220,10 @@ public struct BootProbe: Sendable {
         var ownResumeSeen = !mode.paused
         if ending == nil {
             do {
-                clock.markStart()
-                if mode.paused { try domain.resume() }
+                try await BlockingCall.run { () throws(LibvirtError) in
+                    clock.markStart()
+                    if mode.paused { try domain.resume() }
+                }
             } catch {
                 // Nothing of the guest ran yet: the hypervisor's side failed.
                 ending = .infrastructureError("the domain was created but could not be resumed: \(error.message)")
@@ -223,7 +231,7 @@ public struct BootProbe: Sendable {
         }
 
         // Sample state and vCPU time once a second, off the boot loop (the calls block).
-        sampler = DomainSampler(domain: domain, clock: clock) { look in
+        sampler = DomainSampler(domain: domain, clock: clock, infoTimeIsExact: DomainSampler.infoTimeIsExact(uri: connection.uri)) { look in
             switch look {
             case .success(let sample): feed.yield(.sample(sample))
             case .failure(let error): feed.yield(.sampleFailed(error))
@@ -288,9 +296,19 @@ public struct BootProbe: Sendable {
                         // Gone: a transient domain that stopped. The event says why; give it a moment.
                         if drainUntil == nil { drainUntil = t.seconds + 1 }
                     } else if !connection.isAlive {
-                        ending = .infrastructureError("the connection to libvirt was lost: \(error.message)")
+                        ending = .infrastructureError(Self.connectionLost(connection, detail: error.message))
                         break loop
                     }
+                }
+                // A lost connection ends the boot as bootcanary's own failure, whatever else is
+                // pending: the console and the samples stopped with it, and a watchdog judging
+                // the silence that followed calls a healthy guest stalled. Seen on the Xen lab:
+                // keepalive closed the connection 45 s into an HVM boot, the sampler's call never
+                // returned, and 200 s later the boot read "stalled at firmware, vcpu idle".
+                // virConnectIsAlive is a local check (remote driver: is the socket open), no RPC.
+                if !connection.isAlive {
+                    ending = .infrastructureError(Self.connectionLost(connection, detail: nil))
+                    break loop
                 }
                 // Decide, in order of authority: what the console proves, then libvirt, then the clock.
                 if let e = console.ending(at: t.seconds) {
@@ -344,6 +362,15 @@ public struct BootProbe: Sendable {
 }
 
 extension BootProbe {
+    /// The infrastructure error of a boot whose connection closed under it: why libvirt closed
+    /// it when known, and that nothing about the guest was learnt after.
+    static func connectionLost(_ connection: Connection, detail: String?) -> String {
+        var message = "the connection to libvirt was lost"
+        if let reason = connection.lossReason { message += " (\(reason.explanation))" }
+        if let detail { message += ": \(detail)" }
+        return message + "; the boot was cut off, nothing about the guest is judged from it"
+    }
+
     /// Stops sampling (waiting for a look in flight), destroys the domain and then closes the
     /// console, once, in that order, on a thread of its own and for at most `seconds`: on a
     /// wedged host each of these RPCs can block, and no query of the domain may overlap its

@@ -64,6 +64,10 @@ public struct BootWatchdog: Sendable {
     public private(set) var pausedSeconds: Double = 0
     public private(set) var pausedNow = false
 
+    /// How old the newest look may be for a vCPU pattern to be claimed: the sampler looks about
+    /// once a second, so five seconds without one means its calls are not returning.
+    public static let freshSampleSeconds = 5.0
+
     public init(policy: StallPolicy, vcpus: Int) {
         self.policy = policy
         self.vcpus = max(1, vcpus)
@@ -101,7 +105,12 @@ public struct BootWatchdog: Sendable {
         }
         let limit = anyOutput ? policy.stallTimeout : min(policy.stallTimeout, policy.noOutputTimeout)
         if silence >= limit {
-            return (silence, pattern(in: samples.filter { $0.seconds > silentSince }) ?? .unknown)
+            // What the vCPUs did is said only from looks that reach the present: when the
+            // sampler's calls stopped returning (a lost or wedged daemon), the samples of the
+            // first seconds of the silence say nothing about the rest of it.
+            let window = samples.filter { $0.seconds > silentSince }
+            guard let last = window.last, now - last.seconds <= Self.freshSampleSeconds else { return (silence, .unknown) }
+            return (silence, pattern(in: window) ?? .unknown)
         }
         return nil
     }

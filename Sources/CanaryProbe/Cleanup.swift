@@ -36,6 +36,14 @@ public struct Cleanup: Sendable {
         public var ledgersClosed = 0
     }
 
+    /// `run()` on the blocking pool: every step is a libvirt RPC, a host tool or a file removal.
+    public func run() async -> Report {
+        let cleanup = self
+        return await BlockingCall.run { cleanup.run() }
+    }
+
+    /// Blocks until every recorded thing was dealt with: async code awaits `run()` instead.
+    @available(*, noasync)
     public func run() -> Report {
         var report = Report()
         var known = Set<String>()

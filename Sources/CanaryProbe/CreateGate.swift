@@ -53,6 +53,9 @@ final class CreateGate: Sendable {
         return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/state/bootcanary/locks")
     }
 
+    /// Runs `body` once no other create on `uri` runs. Blocks while it queues: run it on the
+    /// blocking pool (BootProbe's create does), never on the cooperative pool's two threads.
+    @available(*, noasync)
     func serialized<T>(uri: String, _ body: () throws -> T) throws -> T {
         if let why = wedged.withLock({ $0[uri] }) { throw Wedged(uri: uri, why: why) }
         let queue = queues.withLock { table -> HostQueue in

@@ -1,3 +1,4 @@
+import CanaryEvidence
 import Foundation
 import Libvirt
 import Synchronization
@@ -6,7 +7,7 @@ import Synchronization
 /// (`virDomainGetCPUStats` where the driver counts it precisely, else `virDomainGetInfo`'s)
 /// — and hands each look to the boot loop.
 ///
-/// It runs on a thread of its own, not on Swift's cooperative pool: the call is a blocking RPC,
+/// It runs on the blocking pool, not on Swift's cooperative pool: the call is a blocking RPC,
 /// and on a two-core host the pool has two threads. Two probes booting in parallel (the default
 /// `--parallel 2`) with a busy libvirtd could block both, and a watchdog left without samples
 /// cannot tell an idle guest from a spinning one.
@@ -15,69 +16,76 @@ import Synchronization
 /// of this domain may still be on the wire when the boot goes on to abort the console and
 /// destroy the domain (the libxl driver drops the domain's lock inside destroy; a query that
 /// races it is the kind of overlap a diagnosis must not put on a host's daemon).
-final class DomainSampler: @unchecked Sendable {
-    // @unchecked: `stopped` and `finished` are only touched under `condition`.
-    private let condition = NSCondition()
-    private var stopped = false
-    private var finished = false
+final class DomainSampler: Sendable {
+    /// Set by `stop()`; also what the sleep between looks waits on, so a stop ends it at once.
+    private let stopped = Latch()
+    /// Set by the sampling loop as it ends: no look is in flight any more.
+    private let finished = Latch()
 
     /// How long `stop()` waits for a look in flight. A daemon that stopped answering must not
     /// hold the teardown forever; the boot then ends as an infrastructure error anyway.
     static let stopWaitSeconds = 30.0
 
-    /// Starts sampling at once. `deliver` is called on the sampler's thread.
-    init(domain: Domain, interval: Double = 1, clock: BootClock,
-         deliver: @escaping @Sendable (Result<BootWatchdog.Sample, LibvirtError>) -> Void) {
-        let thread = Thread { [self] in
-            // nil until the first look: whether the driver has a precise CPU counter.
-            var precise: Bool?
-            while !isStopped {
-                let look = Result { () throws(LibvirtError) -> BootWatchdog.Sample in
-                    let info = try domain.info()
-                    var cpu = info.cpuTimeNanoseconds
-                    if precise != false {
-                        let total = try? domain.totalCPUTimeNanoseconds()
-                        if precise == nil { precise = total != nil }
-                        if let total { cpu = total }
-                    }
-                    return BootWatchdog.Sample(seconds: clock.seconds(HostClock.monotonicNanoseconds()),
-                                               running: info.state == .running || info.state == .blocked,
-                                               paused: info.state == .paused,
-                                               cpuSeconds: Double(cpu) / 1e9)
-                }
-                // Nothing is delivered after stop() returned.
-                if isStopped { break }
-                deliver(look)
-                // Sleep, but wake at once when stopped.
-                condition.lock()
-                if !stopped { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
-                condition.unlock()
-            }
-            condition.lock()
-            finished = true
-            condition.broadcast()
-            condition.unlock()
-        }
-        thread.name = "bootcanary-sampler"
-        thread.start()
+    /// Whether `virDomainGetInfo`'s CPU time is already exact on this connection's driver, so
+    /// one RPC a look is enough. libvirt's libxl driver fills it from `libxl_domain_info`'s
+    /// `cpu_time`, Xen's own nanosecond counter (libxl_driver.c, libxlDomainGetInfo); the
+    /// QEMU driver's comes from /proc ticks (10 ms), so there `virDomainGetCPUStats` (two RPCs:
+    /// count, then values) stays. Why it matters: measured in the Xen lab's dom0, each of these
+    /// RPCs cost libvirtd's event-loop thread 50-200 ms of CPU under nested emulation; three a
+    /// second for each of two HVM probes kept it about 50 % busy (20 % with one), next to the
+    /// guests' device models on the same two vCPUs. A diagnosis must not load the daemon it
+    /// depends on.
+    static func infoTimeIsExact(uri: String) -> Bool {
+        uri.hasPrefix("xen:") || uri.hasPrefix("xen+")
     }
 
-    private var isStopped: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return stopped
+    /// Starts sampling at once. `deliver` is called on the sampler's thread.
+    convenience init(domain: Domain, interval: Double = 1, clock: BootClock, infoTimeIsExact: Bool = false,
+                     deliver: @escaping @Sendable (Result<BootWatchdog.Sample, LibvirtError>) -> Void) {
+        // nil until the first look: whether the driver has a precise CPU counter. Only the
+        // sampler's thread touches it; a Mutex because the look is a @Sendable closure.
+        let precise = Mutex<Bool?>(infoTimeIsExact ? false : nil)
+        self.init(interval: interval, look: {
+            Result { () throws(LibvirtError) -> BootWatchdog.Sample in
+                let info = try domain.info()
+                var cpu = info.cpuTimeNanoseconds
+                if precise.withLock({ $0 }) != false {
+                    let total = try? domain.totalCPUTimeNanoseconds()
+                    precise.withLock { if $0 == nil { $0 = total != nil } }
+                    if let total { cpu = total }
+                }
+                return BootWatchdog.Sample(seconds: clock.seconds(HostClock.monotonicNanoseconds()),
+                                           running: info.state == .running || info.state == .blocked,
+                                           paused: info.state == .paused,
+                                           cpuSeconds: Double(cpu) / 1e9)
+            }
+        }, deliver: deliver)
+    }
+
+    /// Starts calling `look` at once and then every `interval` seconds, handing each result to
+    /// `deliver`, both on the sampler's thread.
+    init(interval: Double, look: @escaping @Sendable () -> Result<BootWatchdog.Sample, LibvirtError>,
+         deliver: @escaping @Sendable (Result<BootWatchdog.Sample, LibvirtError>) -> Void) {
+        let stopped = stopped, finished = finished
+        BlockingPool.shared.submit("bootcanary-sampler") {
+            while !stopped.isSet {
+                let sample = look()
+                // Nothing is delivered after stop() returned.
+                if stopped.isSet { break }
+                deliver(sample)
+                // Sleep, but wake at once when stopped.
+                if stopped.wait(timeout: interval) { break }
+            }
+            finished.signal()
+        }
     }
 
     /// Stops sampling and waits (up to `stopWaitSeconds`) until a look in progress has
-    /// returned; nothing is delivered after this returns. Idempotent.
+    /// returned; nothing is delivered after this returns. Idempotent. Blocks for as long as a
+    /// look takes: call it on the blocking pool (`BootProbe.endDomain` does).
+    @available(*, noasync)
     func stop() {
-        condition.lock()
-        defer { condition.unlock() }
-        stopped = true
-        condition.broadcast()
-        let deadline = Date(timeIntervalSinceNow: Self.stopWaitSeconds)
-        while !finished {
-            if !condition.wait(until: deadline) { break }
-        }
+        stopped.signal()
+        _ = finished.wait(timeout: Self.stopWaitSeconds)
     }
 }

@@ -1,4 +1,6 @@
+import CanaryEvidence
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -99,15 +101,13 @@ public struct HTTPFetch: Sendable {
         defer { session.finishTasksAndInvalidate() }
         // The overall deadline is ours, not URLSession's: swift-corelibs-foundation does not
         // enforce timeoutIntervalForResource, and the idle timeout above restarts with each byte.
-        // A Dispatch timer, not a Task: with 2 cores and a test run that blocks cooperative
-        // threads, a Task.sleep deadline of 3 s fired after 8.9 s; Dispatch has its own threads.
+        // On the blocking pool's deadline thread, not a Task: with 2 cores and a test run that
+        // blocks cooperative threads, a Task.sleep deadline of 3 s fired after 8.9 s (and
+        // Dispatch's shared pool was seen firing timers seconds late too, see BlockingCall.after).
         let timer = deadline.map { deadline in
-            let item = DispatchWorkItem { delegate.expire() }
-            let left = max(0, (ContinuousClock.now.duration(to: deadline.instant)) / .milliseconds(1))
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(left)), execute: item)
-            return item
+            BlockingCall.after(max(0, ContinuousClock.now.duration(to: deadline.instant) / .seconds(1))) { delegate.expire() }
         }
-        defer { timer?.cancel() }
+        defer { timer?.signal() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let task = session.dataTask(with: request)
@@ -131,21 +131,24 @@ public struct HTTPFetch: Sendable {
 }
 
 /// Writes the body to a file as it arrives and enforces the byte limit.
-private final class StreamingDelegate: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+private final class StreamingDelegate: NSObject, URLSessionDataDelegate, Sendable {
     let url: URL
     let destination: URL
     let maxBytes: Int64
     let stallSeconds: Double
     let deadlineSeconds: Double
-    private var continuation: CheckedContinuation<HTTPFetch.Response, Error>?
-    private var task: URLSessionDataTask?
-    private var handle: FileHandle?
-    private var received: Int64 = 0
-    private var status = 0
-    private var etag: String?
-    private var lastModified: String?
-    private var failure: HTTPFetch.Failure?
-    private let lock = NSLock()
+    /// Touched by URLSession's delegate queue, the deadline's thread and `start`.
+    private struct State {
+        var continuation: CheckedContinuation<HTTPFetch.Response, Error>?
+        var task: URLSessionDataTask?
+        var handle: FileHandle?
+        var received: Int64 = 0
+        var status = 0
+        var etag: String?
+        var lastModified: String?
+        var failure: HTTPFetch.Failure?
+    }
+    private let state = Mutex(State())
 
     init(url: URL, destination: URL, maxBytes: Int64, stallSeconds: Double, deadlineSeconds: Double) throws {
         self.url = url
@@ -156,81 +159,82 @@ private final class StreamingDelegate: NSObject, URLSessionDataDelegate, @unchec
     }
 
     func start(_ task: URLSessionDataTask, continuation: CheckedContinuation<HTTPFetch.Response, Error>) {
-        lock.lock()
-        self.task = task
-        self.continuation = continuation
-        let expired = failure != nil
-        lock.unlock()
+        let expired = state.withLock { s -> Bool in
+            s.task = task
+            s.continuation = continuation
+            return s.failure != nil
+        }
         // The deadline may have passed before the task existed: cancel it at once then.
         if expired { task.cancel() } else { task.resume() }
     }
 
     /// The overall deadline passed: abandon the transfer, whatever it is doing.
     func expire() {
-        lock.lock()
-        if failure == nil && (continuation != nil || task == nil) {
-            failure = .deadline(url: url.absoluteString, seconds: deadlineSeconds, received: received)
+        let task = state.withLock { s -> URLSessionDataTask? in
+            if s.failure == nil && (s.continuation != nil || s.task == nil) {
+                s.failure = .deadline(url: url.absoluteString, seconds: deadlineSeconds, received: s.received)
+            }
+            return s.task
         }
-        let task = self.task
-        lock.unlock()
         task?.cancel()
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
                     completionHandler: @escaping (URLSession.ResponseDisposition) -> Void) {
-        lock.lock()
-        defer { lock.unlock() }
-        let http = response as? HTTPURLResponse
-        status = http?.statusCode ?? 0
-        etag = http?.value(forHTTPHeaderField: "ETag")
-        lastModified = http?.value(forHTTPHeaderField: "Last-Modified")
-        if status == 200 {
-            if response.expectedContentLength > maxBytes {
-                failure = .tooLarge(url: url.absoluteString, limit: maxBytes)
-                completionHandler(.cancel)
-                return
+        state.withLock { s in
+            let http = response as? HTTPURLResponse
+            s.status = http?.statusCode ?? 0
+            s.etag = http?.value(forHTTPHeaderField: "ETag")
+            s.lastModified = http?.value(forHTTPHeaderField: "Last-Modified")
+            if s.status == 200 {
+                if response.expectedContentLength > maxBytes {
+                    s.failure = .tooLarge(url: url.absoluteString, limit: maxBytes)
+                    completionHandler(.cancel)
+                    return
+                }
+                _ = FileManager.default.createFile(atPath: destination.path, contents: nil)
+                s.handle = FileHandle(forWritingAtPath: destination.path)
             }
-            _ = FileManager.default.createFile(atPath: destination.path, contents: nil)
-            handle = FileHandle(forWritingAtPath: destination.path)
+            completionHandler(.allow)
         }
-        completionHandler(.allow)
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard status == 200, failure == nil else { return }
-        received += Int64(data.count)
-        if received > maxBytes {
-            failure = .tooLarge(url: url.absoluteString, limit: maxBytes)
-            dataTask.cancel()
-            return
+        state.withLock { s in
+            guard s.status == 200, s.failure == nil else { return }
+            s.received += Int64(data.count)
+            if s.received > maxBytes {
+                s.failure = .tooLarge(url: url.absoluteString, limit: maxBytes)
+                dataTask.cancel()
+                return
+            }
+            s.handle?.write(data)
         }
-        handle?.write(data)
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
-        lock.lock()
-        try? handle?.close()
-        handle = nil
-        let continuation = self.continuation
-        self.continuation = nil
-        let result: Result<HTTPFetch.Response, Error>
-        if let failure {
-            result = .failure(failure)
-        } else if let error {
-            let ns = error as NSError
-            if ns.code == NSURLErrorTimedOut {
-                result = .failure(HTTPFetch.Failure.stalled(url: url.absoluteString, seconds: stallSeconds, received: received))
+        let (continuation, result) = state.withLock { s -> (CheckedContinuation<HTTPFetch.Response, Error>?, Result<HTTPFetch.Response, Error>) in
+            try? s.handle?.close()
+            s.handle = nil
+            let continuation = s.continuation
+            s.continuation = nil
+            let result: Result<HTTPFetch.Response, Error>
+            if let failure = s.failure {
+                result = .failure(failure)
+            } else if let error {
+                let ns = error as NSError
+                if ns.code == NSURLErrorTimedOut {
+                    result = .failure(HTTPFetch.Failure.stalled(url: url.absoluteString, seconds: stallSeconds, received: s.received))
+                } else {
+                    result = .failure(HTTPFetch.Failure.transport(url: url.absoluteString, message: ns.localizedDescription))
+                }
+            } else if s.status == 200 || s.status == 304 || s.status == 404 || s.status == 403 {
+                result = .success(.init(status: s.status, bytes: s.received, etag: s.etag, lastModified: s.lastModified))
             } else {
-                result = .failure(HTTPFetch.Failure.transport(url: url.absoluteString, message: ns.localizedDescription))
+                result = .failure(HTTPFetch.Failure.status(url: url.absoluteString, code: s.status))
             }
-        } else if status == 200 || status == 304 || status == 404 || status == 403 {
-            result = .success(.init(status: status, bytes: received, etag: etag, lastModified: lastModified))
-        } else {
-            result = .failure(HTTPFetch.Failure.status(url: url.absoluteString, code: status))
+            return (continuation, result)
         }
-        lock.unlock()
         if case .failure = result { try? FileManager.default.removeItem(at: destination) }
         continuation?.resume(with: result)
     }

@@ -1,5 +1,6 @@
 import CanaryModel
 import Foundation
+import Synchronization
 
 /// The record of everything a run creates on a host, written *before* each thing is created,
 /// so that `bootcanary cleanup` can remove what a killed run left behind — and nothing else.
@@ -9,10 +10,11 @@ import Foundation
 /// `~/.local/state/bootcanary/ledger`). Each line is one `Entry`; appends of one short line
 /// with O_APPEND are atomic, so a crash leaves at worst a torn last line, which the reader
 /// skips.
-public final class Ledger: @unchecked Sendable {
+public final class Ledger: Sendable {
     public let runID: String
     public let url: URL
-    private let lock = NSLock()
+    /// One append at a time within this process, so each entry's line is whole.
+    private let appending = Mutex<Void>(())
 
     public struct Entry: Codable, Sendable, Equatable {
         public enum Op: String, Codable, Sendable {
@@ -67,13 +69,16 @@ public final class Ledger: @unchecked Sendable {
     public func record(_ entry: Entry) throws {
         var data = try JSONFormat.encoder(.line).encode(entry)
         data.append(0x0A)
-        lock.lock()
-        defer { lock.unlock() }
+        try appending.withLock { _ in try append(data, removal: entry.op == .removed) }
+    }
+
+    /// Must run under `appending`.
+    private func append(_ data: Data, removal: Bool) throws {
         // A removal never creates the file: once the run's ledger was closed, a late "removed"
         // from a worker that finished after teardown must not bring back an empty ledger.
-        let create = entry.op == .removed ? 0 : O_CREAT
+        let create = removal ? 0 : O_CREAT
         let fd = open(url.path, O_WRONLY | O_APPEND | O_CLOEXEC | create, 0o600)
-        if fd < 0 && entry.op == .removed && errno == ENOENT { return }
+        if fd < 0 && removal && errno == ENOENT { return }
         guard fd >= 0 else { throw LedgerError.unwritable(url.path, String(cString: strerror(errno))) }
         defer { close(fd) }
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }

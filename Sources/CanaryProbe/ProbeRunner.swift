@@ -95,9 +95,11 @@ public struct ProbeRunner: Sendable {
                                  console: "", ending: .infrastructureError(Self.describe(error)), metadata: metadata)
         }
         metadata.merge(prepared.metadata) { a, _ in a }
-        defer { prepared.uploads?.removeAll() }
         var boot = await probe.run(spec: prepared.spec, kind: plan.kind, run: repetition, transcript: transcript,
                                    extraMetadata: metadata, protectedPaths: prepared.protectedPaths, onLine: onLine)
+        // Deleting the uploads is RPCs, so on the blocking pool; not a `defer`, which cannot
+        // await (nothing between the upload and here throws).
+        if let uploads = prepared.uploads { await BlockingCall.run { uploads.removeAll() } }
         boot.notes.insert(contentsOf: prepared.notes, at: 0)
         return boot
     }
@@ -136,7 +138,7 @@ public struct ProbeRunner: Sendable {
             prepared.notes += image.notes
             prepared.protectedPaths = image.allPaths
             let fresh = plan.kind == .image
-            spec.disks = [try attach(image, scratch: scratch, writable: fresh, guestType: plan.guestType, notes: &prepared.notes)]
+            spec.disks = [try await attachOnPool(image, scratch: scratch, writable: fresh, guestType: plan.guestType, notes: &prepared.notes)]
             if plan.domainType == "xen" {
                 // The image's own bootloader, each guest type the way Xen boots it.
                 switch plan.guestType {
@@ -173,7 +175,7 @@ public struct ProbeRunner: Sendable {
                 let image = try diskImage(disk, declared: plan.diskFormat)
                 prepared.notes += image.notes
                 prepared.protectedPaths = image.allPaths
-                spec.disks = [try attach(image, scratch: scratch, writable: false, guestType: plan.guestType, notes: &prepared.notes)]
+                spec.disks = [try await attachOnPool(image, scratch: scratch, writable: false, guestType: plan.guestType, notes: &prepared.notes)]
             }
             spec.boot = .direct(kernel: kernel, initrd: initrd, cmdline: KernelCommandLine.ensuringConsole(cmdline, device: spec.consoleDevice))
         case .installer(let url):
@@ -191,10 +193,21 @@ public struct ProbeRunner: Sendable {
                 spec.boot = .direct(kernel: kernel.path, initrd: initrd.path, cmdline: cmdline)
             } else {
                 // A remote hypervisor boots only files on its own disk: upload them into a
-                // storage volume, as virt-install does, and delete them after the boot.
-                let upload = try BootFileUpload(connection: connection, ledger: ledger, isXen: isXen)
-                let kernel = try upload.put(fetched.kernel, as: "\(name)-vmlinuz")
-                let initrd = try upload.put(fetched.initrd, as: "\(name)-initrd.img")
+                // storage volume, as virt-install does, and delete them after the boot. RPCs and
+                // an upload stream: on the blocking pool.
+                let (upload, kernel, initrd) = try await BlockingCall.run { () throws -> (BootFileUpload, String, String) in
+                    let upload = try BootFileUpload(connection: connection, ledger: ledger, isXen: isXen)
+                    do {
+                        let kernel = try upload.put(fetched.kernel, as: "\(name)-vmlinuz")
+                        let initrd = try upload.put(fetched.initrd, as: "\(name)-initrd.img")
+                        return (upload, kernel, initrd)
+                    } catch {
+                        // The kernel's volume is on the host already when the initrd's fails:
+                        // it goes now, not at the next SIGINT or `bootcanary cleanup`.
+                        upload.removeAll()
+                        throw error
+                    }
+                }
                 prepared.uploads = upload
                 prepared.metadata["upload"] = "storage pool \(upload.poolName) on \(connection.uri)"
                 spec.boot = .direct(kernel: kernel, initrd: initrd, cmdline: cmdline)
@@ -202,6 +215,19 @@ public struct ProbeRunner: Sendable {
         }
         prepared.spec = spec
         return prepared
+    }
+
+    /// `attach` on the blocking pool: making the overlay runs qemu-img (up to 60 s).
+    func attachOnPool(_ image: DiskImage, scratch: URL, writable: Bool, guestType: DomainSpec.GuestType,
+                      notes: inout [String]) async throws -> DomainSpec.Disk {
+        let runner = self
+        let (disk, added) = try await BlockingCall.run { () throws -> (DomainSpec.Disk, [String]) in
+            var added: [String] = []
+            let disk = try runner.attach(image, scratch: scratch, writable: writable, guestType: guestType, notes: &added)
+            return (disk, added)
+        }
+        notes += added
+        return disk
     }
 
     /// How the suspect image is attached, so that it is only ever read:

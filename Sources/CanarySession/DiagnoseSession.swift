@@ -7,6 +7,7 @@ import CanaryProbe
 import CanaryReport
 import Foundation
 import Libvirt
+import Synchronization
 
 /// One `bootcanary diagnose`: runs the probe matrix in rounds on the suspect host (and the
 /// control host, if any), correlates after every boot, stops once the verdict is settled, and
@@ -53,8 +54,10 @@ public struct DiagnoseSession: Sendable {
     public func run(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> RunRecord {
         let started = Date()
         let runID = ProbeName.newRunID()
-        let facts = try HostFacts.gather(from: suspect)
-        let controlFacts = try control.map { try HostFacts.gather(from: $0) }
+        // A handful of RPCs per host: on the blocking pool (a fleet canary gathers on several
+        // hosts at once, and a slow one would hold a cooperative thread for each call).
+        let facts = try await BlockingCall.run { () throws(LibvirtError) in try HostFacts.gather(from: suspect) }
+        let controlFacts = try await BlockingCall.run { () throws(LibvirtError) in try control.map { c throws(LibvirtError) in try HostFacts.gather(from: c) } }
         let plans = try ProbePlanner.matrix(inputs, facts: facts)
         let transcripts = out.appendingPathComponent("transcripts")
         try FileManager.default.createDirectory(at: transcripts, withIntermediateDirectories: true)
@@ -138,12 +141,11 @@ public struct DiagnoseSession: Sendable {
 }
 
 /// Boots as they finish, from the matrix's tasks.
-final class BootCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var list: [ProbeBoot] = []
+final class BootCollector: Sendable {
+    private let list = Mutex<[ProbeBoot]>([])
 
-    func add(_ boot: ProbeBoot) { lock.withLock { list.append(boot) } }
-    var boots: [ProbeBoot] { lock.withLock { list } }
+    func add(_ boot: ProbeBoot) { list.withLock { $0.append(boot) } }
+    var boots: [ProbeBoot] { list.withLock { $0 } }
     var observations: [BootObservation] { boots.map(\.observation) }
 
     /// Every planned kind has at least one boot on the suspect host.

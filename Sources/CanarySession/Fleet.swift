@@ -1,4 +1,5 @@
 import CanaryDiagnose
+import CanaryEvidence
 import CanaryHostFacts
 import CanaryModel
 import CanaryProbe
@@ -142,29 +143,20 @@ public struct Fleet: Sendable {
         }
     }
 
-    /// Opens a connection on its own thread and gives up waiting after `timeout`: an ssh
+    /// Opens a connection on the blocking pool and gives up waiting after `timeout`: an ssh
     /// connection to a dead host can block far longer than a canary may.
     static func connect(_ uri: String, timeout: Double) async -> Result<Connection, ConnectFailure> {
-        await withCheckedContinuation { continuation in
-            let once = OnceFlag()
-            Thread.detachNewThread {
-                let result: Result<Connection, ConnectFailure>
-                do {
-                    let c = try Connection.withKeepAlive(uri: uri)
-                    _ = try? c.setKeepAlive(interval: 5, count: 3)
-                    result = .success(c)
-                } catch let error as LibvirtError {
-                    result = .failure(ConnectFailure(message: ConnectionAdvice.explain(error, uri: uri)))
-                } catch {
-                    result = .failure(ConnectFailure(message: "cannot connect to \(uri): \(error)"))
-                }
-                if once.claim() { continuation.resume(returning: result) }
-            }
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-                if once.claim() {
-                    continuation.resume(returning: .failure(ConnectFailure(message: "cannot connect to \(uri): no answer within \(Int(timeout)) s")))
-                }
-            }
+        do {
+            return .success(try await BlockingCall.run("connecting to \(uri)", seconds: timeout) {
+                let c = try Connection.withKeepAlive(uri: uri)
+                return c
+            })
+        } catch is BlockingCall.TimedOut {
+            return .failure(ConnectFailure(message: "cannot connect to \(uri): no answer within \(Int(timeout)) s"))
+        } catch let error as LibvirtError {
+            return .failure(ConnectFailure(message: ConnectionAdvice.explain(error, uri: uri)))
+        } catch {
+            return .failure(ConnectFailure(message: "cannot connect to \(uri): \(error)"))
         }
     }
 
@@ -173,11 +165,4 @@ public struct Fleet: Sendable {
     static func safe(_ uri: String) -> String {
         String(uri.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }.prefix(60))
     }
-}
-
-/// A flag that can be claimed once, from any thread.
-final class OnceFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var claimed = false
-    func claim() -> Bool { lock.withLock { defer { claimed = true }; return !claimed } }
 }

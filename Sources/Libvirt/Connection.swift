@@ -15,6 +15,8 @@ public final class Connection: @unchecked Sendable {
     public let uri: String
     public let readOnly: Bool
     private let closeBox = Mutex<CloseBox?>(nil)
+    /// Shared with the close callback, which may run after this object is gone.
+    private let lost = LossRecord()
     let hubState = Mutex<LifecycleHub?>(nil)
 
     /// Opens a connection like virsh does. `uri == nil` lets libvirt choose, which honours
@@ -44,14 +46,23 @@ public final class Connection: @unchecked Sendable {
 
     // MARK: Liveness
 
-    /// Opens a connection with keepalive on (5 s, 3 missed): every connection bootcanary
-    /// holds — the suspect, `--control`, each canary profile or fleet host — notices a dead or
-    /// wedged daemon within about 20 s instead of blocking until TCP gives up.
+    /// Opens a connection with keepalive on, at virsh's own defaults (`-k 5 -K 6`: a ping every
+    /// 5 s, closed after 6 unanswered, about 35 s): every connection bootcanary holds — the
+    /// suspect, `--control`, each canary profile or fleet host — notices a dead or wedged daemon
+    /// instead of blocking until TCP gives up. Not shorter: with 5 s × 3, a busy dom0's libvirtd
+    /// on the Xen lab left pings unanswered for 20 s while two HVM guests booted, and the run
+    /// lost its connection to a daemon that was only slow (issue 10's HVM block-device case).
+    /// Records why the connection closed (`lossReason`).
     public static func withKeepAlive(uri: String?, readOnly: Bool = false) throws(LibvirtError) -> Connection {
         let connection = try Connection(uri: uri, readOnly: readOnly)
-        _ = try? connection.setKeepAlive(interval: 5, count: 3)
+        _ = try? connection.setKeepAlive(interval: 5, count: 6)
+        try? connection.onClose { _ in }
         return connection
     }
+
+    /// Why libvirt closed this connection, once it has (recorded by the close callback that
+    /// `onClose` registers); nil while it is open or when no callback was registered.
+    public var lossReason: CloseReason? { lost.withLock { $0 } }
 
     /// Asks the daemon to exchange keepalives so a dead peer is noticed within about
     /// `interval * (count + 1)` seconds. Returns false where the driver has no keepalive
@@ -70,13 +81,26 @@ public final class Connection: @unchecked Sendable {
     /// Why libvirt closed a connection (`virConnectCloseReason`).
     public enum CloseReason: Int32, Sendable {
         case error = 0, endOfFile = 1, keepalive = 2, client = 3
+
+        /// The reason in an operator's words.
+        public var explanation: String {
+            switch self {
+            case .error: "a socket error"
+            case .endOfFile: "the daemon closed it (stopped or crashed)"
+            case .keepalive: "the daemon stopped answering keepalive pings"
+            case .client: "this client closed it"
+            }
+        }
     }
 
     /// Calls `handler` (on the event-loop thread) when the connection is lost. One handler per
     /// connection, as libvirt allows.
     /// The corresponding C function is `virConnectRegisterCloseCallback`.
     public func onClose(_ handler: @escaping @Sendable (CloseReason) -> Void) throws(LibvirtError) {
-        let box = CloseBox(handler)
+        let box = CloseBox { [lost] reason in
+            lost.withLock { $0 = reason }
+            handler(reason)
+        }
         let opaque = Unmanaged.passRetained(box).toOpaque()
         do {
             try check("virConnectRegisterCloseCallback") {
@@ -149,6 +173,12 @@ public final class Connection: @unchecked Sendable {
         defer { free(list) }
         return (0..<Int(n)).compactMap { i in list?[i].map { Domain(pointer: $0, connection: self) } }
     }
+}
+
+/// Why a connection was closed, written by the close callback on the event-loop thread.
+private final class LossRecord: Sendable {
+    private let reason = Mutex<Connection.CloseReason?>(nil)
+    func withLock<T>(_ body: (inout Connection.CloseReason?) -> T) -> T { reason.withLock { body(&$0) } }
 }
 
 private final class CloseBox: Sendable {

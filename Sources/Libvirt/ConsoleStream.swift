@@ -37,6 +37,10 @@ public enum HostClock {
 ///
 /// Open it on a domain created paused, then resume the domain: QEMU's pty drops output while
 /// nobody holds it, so that order is what makes "no byte lost" true.
+///
+/// `@unchecked Sendable`: it holds a `virStreamPtr`, which Swift cannot see is safe to share;
+/// libvirt's stream calls are thread-safe like the rest of its API (see `Connection`), and
+/// every call on the stream after `init` goes through `StreamBox`'s lock.
 public final class ConsoleStream: @unchecked Sendable {
     private let stream: OpaquePointer
     private let box: StreamBox
@@ -124,6 +128,9 @@ public final class ConsoleStream: @unchecked Sendable {
 /// that private data. With the stream still open while the domain is disposed, the table is
 /// cleared first and our later finish finds no callback to call. (libvirt src/conf/virchrdev.c,
 /// src/util/virfdstream.c.)
+///
+/// `@unchecked Sendable`: the `virStreamPtr` and the read buffer are touched only with `phase`
+/// held (the READABLE callback on the event-loop thread, `shutdown` on any thread).
 private final class StreamBox: @unchecked Sendable {
     enum Phase {
         case reading

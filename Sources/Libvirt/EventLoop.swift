@@ -32,8 +32,14 @@ public enum EventLoop {
             _ = virEventAddTimeout(-1, { _, _ in }, nil, nil)
             let thread = Thread {
                 while true {
+                    // Blocks in GLib's g_main_context_iteration until a handle, a timer or the
+                    // timeout above is due: this loop does not poll.
                     if virEventRunDefaultImpl() < 0 {
-                        // A failing iteration would spin; back off briefly and keep serving.
+                        // It fails at once, without waiting, only when libvirt's GLib loop
+                        // cannot acquire the default main context because another thread holds
+                        // it ("Another thread has acquired the main loop context",
+                        // src/util/vireventglib.c). libvirt offers no wakeup for that context's
+                        // release, so back off 10 ms rather than spin a core, and keep serving.
                         usleep(10_000)
                     }
                 }

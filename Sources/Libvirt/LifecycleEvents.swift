@@ -101,25 +101,32 @@ extension Connection {
 }
 
 /// Fans one libvirt lifecycle registration out to many streams.
-final class LifecycleHub: @unchecked Sendable {
-    private let lock = NSLock()
-    private var subscribers: [Int: AsyncStream<LifecycleEvent>.Continuation] = [:]
-    private var nextID = 0
+final class LifecycleHub: Sendable {
+    private struct State {
+        var subscribers: [Int: AsyncStream<LifecycleEvent>.Continuation] = [:]
+        var nextID = 0
+        var registration: Int32 = -1
+    }
+    private let state = Mutex(State())
+
     /// libvirt's callback id, for deregistration when the connection closes.
-    var registration: Int32 = -1
+    var registration: Int32 {
+        get { state.withLock { $0.registration } }
+        set { state.withLock { $0.registration = newValue } }
+    }
 
     func subscribe(_ c: AsyncStream<LifecycleEvent>.Continuation) -> Int {
-        lock.withLock {
-            nextID += 1
-            subscribers[nextID] = c
-            return nextID
+        state.withLock { s in
+            s.nextID += 1
+            s.subscribers[s.nextID] = c
+            return s.nextID
         }
     }
 
-    func unsubscribe(_ id: Int) { _ = lock.withLock { subscribers.removeValue(forKey: id) } }
+    func unsubscribe(_ id: Int) { _ = state.withLock { $0.subscribers.removeValue(forKey: id) } }
 
     func deliver(_ event: LifecycleEvent) {
-        for c in lock.withLock({ Array(subscribers.values) }) { c.yield(event) }
+        for c in state.withLock({ Array($0.subscribers.values) }) { c.yield(event) }
     }
 }
 

@@ -4,6 +4,8 @@ import Foundation
 /// A libvirt storage pool (`virStoragePoolPtr`). bootcanary uses one, the way virt-install
 /// does for remote hosts: a directory pool named `boot-scratch` into which installer kernels
 /// are uploaded, because a remote hypervisor can only boot files on its own disk.
+/// `@unchecked Sendable` for the same reason as `Connection`: the only state is the
+/// `virStoragePoolPtr`, and libvirt's storage calls are thread-safe.
 public final class StoragePool: @unchecked Sendable {
     let pointer: OpaquePointer
     public let connection: Connection
@@ -91,7 +93,8 @@ public final class StoragePool: @unchecked Sendable {
     }
 }
 
-/// A storage volume (`virStorageVolPtr`).
+/// A storage volume (`virStorageVolPtr`). `@unchecked Sendable` like `StoragePool`: the only
+/// state is the pointer, and libvirt's volume calls are thread-safe.
 public final class StorageVolume: @unchecked Sendable {
     let pointer: OpaquePointer
     public let pool: StoragePool

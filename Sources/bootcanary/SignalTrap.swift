@@ -56,7 +56,11 @@ enum SignalTrap {
             for label in undone { say(label) }
             exit(code)
         }
-        DispatchQueue.global().asyncAfter(deadline: .now() + limitSeconds) {
+        // The limit has a thread of its own that waits once (no poll): Dispatch's shared pool
+        // was seen firing timers seconds late in a busy process (0.5 s became 5.7 s; see
+        // BlockingCall.after, which the library's deadlines use).
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: limitSeconds)
             say("cleanup did not finish within \(Int(limitSeconds)) s (is libvirtd answering?); run `bootcanary cleanup` once it does")
             exit(code)
         }

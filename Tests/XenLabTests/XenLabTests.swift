@@ -90,12 +90,14 @@ struct XenLabTests {
         try diagnoseOnce(image: image, label: label)
     }
 
-    func diagnoseOnce(image: String, label: String, guestType: DomainSpec.GuestType = .pv, extra: [String] = []) throws -> RunRecord {
+    func diagnoseOnce(image: String, label: String, guestType: DomainSpec.GuestType = .pv, installer: Bool = true,
+                      extra: [String] = []) throws -> RunRecord {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("xen-\(label)-\(UUID().uuidString.prefix(6))")
+        let installerArgs = installer ? ["--installer", try lab.value("LAB_TREE_URL")] : []
         let r = try BootcanaryCLI.run(["diagnose", "-c", try lab.uri, "--host-exec", try lab.value("XEN_LAB_DOM0_EXEC"), "--image", image,
                                        "--kernel", try lab.value("XEN_LAB_KERNEL"), "--initrd", try lab.value("XEN_LAB_INITRD"),
-                                       "--cmdline", "root=LABEL=canaryroot ro", "--installer", try lab.value("LAB_TREE_URL"),
-                                       "--guest-type", guestType.rawValue, "--runs", "1", "--out", out.path] + extra)
+                                       "--cmdline", "root=LABEL=canaryroot ro"] + installerArgs
+                                       + ["--guest-type", guestType.rawValue, "--runs", "1", "--out", out.path] + extra)
         let record = try RunRecord.read(out.appendingPathComponent("run.json"))
         #expect(r.status == record.diagnosis.exitStatus.rawValue)
         return record

@@ -56,10 +56,14 @@ extension XenLabTests {
         defer { if image != file { _ = try? ExternalTool.run(exec, ["losetup", "--detach", image], timeout: 60) } }
         let before = try ExternalTool.run(exec, ["sha256sum", file], timeout: 120).stdout
 
+        // The installer kind attaches no guest disk: its boot is the same whether the image is a
+        // file or a block device, so only the file shapes run it (an HVM installer boot costs
+        // the lab about 230 s).
         let record = try diagnoseOnce(image: image, label: "shape-\(shape.guestType.rawValue)", guestType: shape.guestType,
-                                      extra: shape.labTimeouts)
+                                      installer: !shape.blockDevice, extra: shape.labTimeouts)
         #expect(record.diagnosis.verdict == .healthy, "\(record.diagnosis.summary)\n\(Self.describe(record))")
         #expect(record.plan.kinds.allSatisfy { $0.guestType == shape.guestType.rawValue })
+        #expect(Set(record.boots.compactMap(\.kind)) == (shape.blockDevice ? [.pygrub, .kernel] : [.pygrub, .kernel, .installer]))
         let own = record.boots.filter { $0.kind == .pygrub }
         #expect(!own.isEmpty && own.allSatisfy { $0.outcome == .booted && $0.notes.contains { $0.contains(shape.bootMethod) } },
                 "\(own.map(\.notes))")

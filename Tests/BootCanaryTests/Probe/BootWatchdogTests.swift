@@ -69,6 +69,16 @@ import Testing
         #expect(long.stall(now: 61, silentSince: 0, anyOutput: true) == nil)
     }
 
+    /// The sampler's calls stopped returning 40 s into a 60 s silence (the Xen lab's lost
+    /// connection): the looks of the first 20 s showed an idle guest, but they do not describe
+    /// the rest, so the stall names no pattern; with looks up to the present it does.
+    @Test func staleLooksClaimNoPattern() {
+        let stale = Self.watchdog(0, 40) { Double($0) * 0.02 }
+        #expect(stale.stall(now: 80, silentSince: 20)?.vcpu == .unknown)
+        let fresh = Self.watchdog(0, 80) { Double($0) * 0.02 }
+        #expect(fresh.stall(now: 80, silentSince: 20)?.vcpu == .idle)
+    }
+
     /// Too few samples after the last byte to judge the vCPUs: no frozen verdict on a guess.
     @Test func noFrozenVerdictWithoutSamples() {
         let w = Self.watchdog(0, 5) { _ in 1 }

@@ -27,8 +27,13 @@ func withTimeLimit(_ seconds: Double, _ body: @escaping @Sendable () async throw
                 .write(to: tree.appendingPathComponent(".treeinfo"), atomically: true, encoding: .utf8)
             let fetcher = InstallerFetcher(cacheFolder: folder.appendingPathComponent("cache"), http: HTTPFetch(stallSeconds: 5))
             let url = server.url("slow")
+            // On time is asserted by the bytes received when the deadline fired (one a second),
+            // not by when this task resumes: in a loaded run the deadline fired 0.5 ms after its
+            // instant and the task resumed 5.8 s later, on the busy cooperative pool (failed an
+            // 8 s bound in 1 of 5 runs on main, 12.8 s). No lower bound: with the deadline on
+            // time, a loaded run had received no byte yet (it is `.deadline`, not `.stalled`,
+            // that shows which limit ended it).
             try await withTimeLimit(30) {
-                let start = ContinuousClock.now
                 do {
                     _ = try await fetcher.fetch(treeURL: url, flavour: .native(arch: "x86_64"), within: 3)
                     Issue.record("a trickled kernel was accepted")
@@ -36,10 +41,9 @@ func withTimeLimit(_ seconds: Double, _ body: @escaping @Sendable () async throw
                     guard case .deadline(let at, let seconds, let received) = failure else { Issue.record("\(failure)"); return }
                     #expect(at == server.url("slow/trickle/vmlinuz"))
                     #expect(seconds == 3)
-                    #expect(received >= 1 && received < 10, "\(received) bytes")
+                    #expect(received < 10, "\(received) bytes")
                     #expect(failure.description.contains("not fetched within the 3 s allowed"))
                 }
-                #expect(ContinuousClock.now - start < .seconds(8))
             }
         }
     }
