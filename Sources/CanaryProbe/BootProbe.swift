@@ -38,12 +38,6 @@ public struct BootProbe: Sendable {
         case tick
     }
 
-    /// How long to read on after the success marker: the marker can arrive before the rest
-    /// of its line (the prompt's trailing space in a later chunk), and the transcript should
-    /// hold the console as the guest printed it.
-    static let settleSeconds = 0.3
-    /// How long a closed console waits for libvirt's stop event before it counts as lost.
-    static let consoleEndWaitSeconds = 10.0
 
     /// Runs the boot. `onLine` sees every completed console line as it arrives (the CLI prints
     /// them live); it runs on the boot's task and must not block.
@@ -214,10 +208,6 @@ public struct BootProbe: Sendable {
         } catch {
             ending = .infrastructureError("cannot open the console of \(name): \(ConnectionAdvice.explain(error, uri: connection.uri))")
         }
-        let resumedAt = 0.0
-        /// Events arrive after the fact: the "suspended" of our own paused start is delivered
-        /// after we resumed. Only a suspension after our resume's event is someone else's.
-        var ownResumeSeen = !mode.paused
         if ending == nil {
             do {
                 try await BlockingCall.run { () throws(LibvirtError) in
@@ -246,12 +236,8 @@ public struct BootProbe: Sendable {
                 feed.yield(.tick)
             }
         }
-        var watchdog = BootWatchdog(policy: settings.stall, vcpus: spec.vcpus)
-        /// After the domain stopped, keep reading briefly: the console's last bytes (a panic
-        /// trace) may arrive just after libvirt's event.
-        var drainUntil: Double?
-        var stopReason: DomainStopReason?
-        var settleUntil: Double?
+        var machine = BootLoop(console: console, watchdog: BootWatchdog(policy: settings.stall, vcpus: spec.vcpus),
+                               timeout: settings.timeout, startedPaused: mode.paused)
 
         func write(_ lines: [ConsoleLine]) {
             guard !lines.isEmpty else { return }
@@ -259,89 +245,58 @@ public struct BootProbe: Sendable {
             for line in lines { onLine(line, line.time) }
         }
 
+        // The shell: turn each signal into the machine's input, carry out its step.
         if ending == nil {
-            loop: for await signal in signals {
+            for await signal in signals {
                 let t = now()
+                let input: BootLoop.Input
                 switch signal {
                 case .console(.data(let chunk)):
-                    let time = ConsoleTime(seconds: seconds(chunk.monotonicNanoseconds), wall: chunk.wall)
-                    write(console.append(chunk.bytes, at: time))
+                    input = .console(chunk.bytes, at: ConsoleTime(seconds: seconds(chunk.monotonicNanoseconds), wall: chunk.wall))
                 case .console(.endOfStream), .console(.failed):
-                    // The console ends when the domain stops; libvirt's event says why, and it
-                    // can come seconds later: an HVM guest that reset itself (a corrupt kernel,
-                    // on_reboot=destroy) closed its device model's console 2+ s before libxl's
-                    // shutdown thread had destroyed it and libvirt sent "Stopped Shutdown"; with
-                    // a 2 s wait that boot read as a lost console (infra_error). The event, when
-                    // it comes, cuts the wait to 0.5 s.
-                    if stopReason != nil { break loop }
-                    drainUntil = min(drainUntil ?? .infinity, t.seconds + Self.consoleEndWaitSeconds)
+                    input = .consoleClosed
                 case .lifecycle(let event):
                     try? writer?.write(TranscriptEvent(name: "lifecycle", detail: "\(event.kindName) \(event.detailName)", time: t))
                     switch event.kind {
-                    case .stopped, .crashed:
-                        stopReason = StopReasonMapping.reason(event)
-                        drainUntil = min(drainUntil ?? .infinity, t.seconds + 0.5)
-                    case .resumed:
-                        ownResumeSeen = true
-                    case .suspended where ownResumeSeen:
-                        notes.append("the domain was paused through libvirt (\(event.detailName)) at +\(String(format: "%.1f", t.seconds)) s; paused time is not counted as silence")
-                    default: break
+                    case .stopped, .crashed: input = .stopped(StopReasonMapping.reason(event))
+                    case .resumed: input = .resumed
+                    case .suspended: input = .suspended(event.detailName)
+                    default: input = .tick
                     }
                 case .sample(let s):
-                    watchdog.record(s)
+                    input = .sample(s)
                 case .tick:
-                    break
+                    input = .tick
                 case .sampleFailed(let error):
                     if error.code == .noDomain || error.code == .operationInvalid {
-                        // Gone: a transient domain that stopped. The event says why; give it a moment.
-                        if drainUntil == nil { drainUntil = t.seconds + 1 }
+                        input = .domainGone
                     } else if !connection.isAlive {
-                        ending = .infrastructureError(Self.connectionLost(connection, detail: error.message))
-                        break loop
+                        input = .connectionLost(Self.connectionLost(connection, detail: error.message))
+                    } else {
+                        input = .tick
                     }
                 }
+                var step = machine.handle(input, now: t.seconds)
                 // A lost connection ends the boot as bootcanary's own failure, whatever else is
                 // pending: the console and the samples stopped with it, and a watchdog judging
                 // the silence that followed calls a healthy guest stalled. Seen on the Xen lab:
                 // keepalive closed the connection 45 s into an HVM boot, the sampler's call never
                 // returned, and 200 s later the boot read "stalled at firmware, vcpu idle".
                 // virConnectIsAlive is a local check (remote driver: is the socket open), no RPC.
-                if !connection.isAlive {
-                    ending = .infrastructureError(Self.connectionLost(connection, detail: nil))
-                    break loop
+                if step.ending == nil, !connection.isAlive {
+                    let lines = step.lines
+                    step = machine.handle(.connectionLost(Self.connectionLost(connection, detail: nil)), now: t.seconds)
+                    step.lines = lines + step.lines
                 }
-                // Decide, in order of authority: what the console proves, then libvirt, then the clock.
-                if let e = console.ending(at: t.seconds) {
-                    if case .successMarker = e, t.seconds < settleUntil ?? .infinity {
-                        if settleUntil == nil {
-                            settleUntil = t.seconds + Self.settleSeconds
-                            Task { try? await Task.sleep(nanoseconds: UInt64(Self.settleSeconds * 1e9)); feed.yield(.tick) }
-                        }
-                        continue
-                    }
-                    ending = e
-                    break
+                write(step.lines)
+                if let note = step.note { notes.append(note) }
+                if let after = step.wakeAfter {
+                    Task { try? await Task.sleep(nanoseconds: UInt64(after * 1e9)); feed.yield(.tick) }
                 }
-                if let until = drainUntil, t.seconds >= until {
-                    ending = stopReason.map { .domainStopped($0) } ?? .consoleClosed
-                    break
-                }
-                if watchdog.pausedNow {
-                    if t.seconds - resumedAt >= settings.timeout {
-                        ending = .infrastructureError("the domain stayed paused through libvirt (someone paused it); not a hang, and nothing to judge")
-                        break
-                    }
-                    continue
-                }
-                let silentSince = console.classifier.silentSince?.seconds ?? resumedAt
-                if let (silence, vcpu) = watchdog.stall(now: t.seconds, silentSince: max(silentSince, resumedAt),
-                                                        anyOutput: console.classifier.bytes > 0) {
-                    ending = .stall(silenceSeconds: silence, vcpu: vcpu)
-                    break
-                }
-                if t.seconds - resumedAt >= settings.timeout { ending = .timeout; break }
+                if let e = step.ending { ending = e; break }
             }
         }
+        console = machine.console
         endTime = now()
         write(console.finish())
         let finalEnding = ending ?? .timeout
