@@ -21,9 +21,10 @@
 # Why 40 MiB and not 100: QEMU's emulated 16550 under TCG moves 0.15-0.2 MiB/s on this shared
 # 2-core lab machine, whichever capturer reads it (a 10 MiB stream took 55-65 s; 40 MiB took
 # 230-270 s; QEMU writes the pty one byte per write(2) and libvirtd relays what it finds, about
-# 33 bytes per stream message), so a 100 MiB capture takes 9-11 minutes, 4 of them per round.
-# 40 MiB keeps a capture near 4-5 minutes (a 2-round run about 40 minutes). Pass 100 to run
-# the full size (give it about 45 minutes a round).
+# 33 bytes per stream message), so a 100 MiB capture takes 10-15 minutes, 4 of them per round
+# (one 100 MiB oneline capture by bootcanary: 887 s at 0.113 MiB/s, peak RSS 48.7 MiB, every
+# byte there). 40 MiB keeps a capture near 4-5 minutes (a 2-round run about 40 minutes). Pass
+# 100 to run the full size (give it about an hour a round).
 #
 # Capture files stay in $TMPDIR/bootcanary-bench (capture-R-SHAPE-CAPTURER.*) until the next run.
 set -euo pipefail
