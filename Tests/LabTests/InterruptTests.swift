@@ -12,8 +12,13 @@ import Testing
         let process = Process()
         let scratch: URL
         let state: URL
+        /// Probe domains that were there before this run: not its own. (A benchmark's
+        /// `bootcanary boot` running beside the suite once had its domain taken for the run's,
+        /// and the signal reached the run before it had trapped signals.)
+        let earlier: Set<String>
 
         init(_ arguments: [String], label: String, output: (Process) throws -> Void) throws {
+            earlier = Set(try Lab.shared.connect().listDomains().map(\.name).filter(ProbeName.isProbe))
             scratch = try Lab.tempFolder("\(label)-scratch")
             state = try Lab.tempFolder("\(label)-state")
             process.executableURL = try #require(CLI.executable)
@@ -33,7 +38,7 @@ import Testing
             var probe: String?
             let appear = Date().addingTimeInterval(60)
             while probe == nil && process.isRunning && Date() < appear {
-                probe = try connection.listDomains().map(\.name).first(where: ProbeName.isProbe)
+                probe = try connection.listDomains().map(\.name).first { ProbeName.isProbe($0) && !earlier.contains($0) }
                 if probe == nil { usleep(20_000) }
             }
             let domain = try #require(probe, "no test domain appeared")
