@@ -1,6 +1,10 @@
 import Foundation
 import Synchronization
 
+/// getxattr(2): <sys/xattr.h> is not in Glibc's Swift module map.
+@_silgen_name("getxattr")
+private func c_getxattr(_ path: UnsafePointer<CChar>, _ name: UnsafePointer<CChar>, _ value: UnsafeMutableRawPointer?, _ size: Int) -> Int
+
 /// The host files a test domain uses (kernel, initrd, disks and the images below overlays),
 /// checked before the boot and put back after it.
 ///
@@ -83,9 +87,28 @@ final class OwnershipKeeper: Sendable {
                 if table[path] != nil { table[path]!.holders += 1; continue }
                 var st = stat()
                 guard stat(path, &st) == 0 else { continue }
-                table[path] = Original(uid: st.st_uid, gid: st.st_gid, mode: st.st_mode & 0o7777, holders: 1)
+                var original = Original(uid: st.st_uid, gid: st.st_gid, mode: st.st_mode & 0o7777, holders: 1)
+                // A domain bootcanary did not start may hold the file already (the demo's
+                // tenants boot the lab's kernel): its owner is then libvirt's relabel, and
+                // "restoring" that left the kernel owned by libvirt-qemu. libvirt remembers the
+                // owner from before its first relabel in an extended attribute; that is the
+                // original.
+                if let remembered = Self.libvirtRememberedOwner(path) { (original.uid, original.gid) = remembered }
+                table[path] = original
             }
         }
+    }
+
+    /// The owner libvirt's DAC driver recorded before it first relabelled `path`
+    /// (`trusted.libvirt.security.dac`, written as `+UID:+GID`), if any.
+    static func libvirtRememberedOwner(_ path: String) -> (uid_t, gid_t)? {
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = c_getxattr(path, "trusted.libvirt.security.dac", &buffer, buffer.count)
+        guard n > 0 else { return nil }
+        let text = String(decoding: buffer[0..<n], as: UTF8.self)
+        let parts = text.split(separator: ":").map { $0.hasPrefix("+") ? $0.dropFirst() : $0[...] }
+        guard parts.count == 2, let uid = UInt32(parts[0]), let gid = UInt32(parts[1]) else { return nil }
+        return (uid, gid)
     }
 
     /// Returns notes for files whose owner or mode had to be put back.
