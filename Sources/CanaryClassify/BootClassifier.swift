@@ -19,8 +19,8 @@ public struct ClassifierOptions: Sendable, Hashable {
 public struct MilestoneSighting: Sendable, Hashable, Codable {
     public var milestone: Milestone
     public var line: Int
-    /// Host time of the line, when known.
-    public var time: ConsoleTime?
+    /// Host seconds of the line since the boot started, when known.
+    public var seconds: Double?
     /// The guest kernel's printk time on the line, when it had one.
     public var kernelSeconds: Double?
     public var text: String
@@ -283,14 +283,14 @@ public struct BootClassifier: Sendable {
             }
             pendingAnsweredLogin = nil
             if answeredAt >= 0 {
-                let sighting = MilestoneSighting(milestone: .login, line: view.number, time: view.time,
+                let sighting = MilestoneSighting(milestone: .login, line: view.number, seconds: view.time?.seconds,
                                                  kernelSeconds: prefix.kernelSeconds, text: Self.text(message))
                 if SuccessMarker.isAutomaticLogin(message) { recordLogin(sighting) } else { pendingAnsweredLogin = sighting }
             }
         }
         if hasExpect, success == nil, let expect, firstTime(signatureEnd + 1, line: view.number, partial: partial),
            expect.matches(String(decoding: message, as: UTF8.self)) {
-            success = MilestoneSighting(milestone: lastMilestone, line: view.number, time: view.time,
+            success = MilestoneSighting(milestone: lastMilestone, line: view.number, seconds: view.time?.seconds,
                                         kernelSeconds: prefix.kernelSeconds, text: Self.text(message))
         }
         for k in signatureHits where !signatureHits.isEmpty {
@@ -334,7 +334,7 @@ public struct BootClassifier: Sendable {
         }
         guard sightings[milestone.rank] == nil else { return }
         sightings[milestone.rank] = MilestoneSighting(
-            milestone: milestone, line: view.number, time: view.time, kernelSeconds: prefix.kernelSeconds, text: Self.text(message))
+            milestone: milestone, line: view.number, seconds: view.time?.seconds, kernelSeconds: prefix.kernelSeconds, text: Self.text(message))
         if milestone.rank > lastMilestone.rank { lastMilestone = milestone }
     }
 
@@ -542,7 +542,7 @@ public struct BootClassifier: Sendable {
             }
         } else if successFirst, let s = success {
             outcome = .booted
-            decidedAt = s.time?.seconds
+            decidedAt = s.seconds
         } else if let worst = worstFatal, let outcomeOfWorst = worst.kind.outcome {
             outcome = outcomeOfWorst
             decidedAt = firstFatal?.time?.seconds
@@ -616,10 +616,11 @@ public struct BootClassifier: Sendable {
             lines: lines,
             bytes: bytes,
             milestones: milestones,
-            gaps: gaps,
+            gaps: gaps.summaries,
+            gapClock: gaps.clock,
             ending: ending,
             lastLines: lastLines.map { $0.text },
-            reboots: reboots)
+            reboots: reboots).roundedToMicroseconds()
     }
 }
 

@@ -53,4 +53,18 @@ public struct GapProfile: Sendable, Hashable {
 
     /// Milestones that have at least one gap, in boot order.
     public var measured: [Stats] { stats.filter { $0.count > 0 } }
+
+    /// One milestone's gaps as the boot record keeps them.
+    public struct Summary: Sendable, Hashable, Codable {
+        public var milestone: Milestone
+        public var count: Int
+        public var meanSeconds: Double
+        public var maxSeconds: Double
+        /// Counts of gaps below 0.01, 0.1, 1, 10, 60 s and longer.
+        public var histogram: [Int]
+    }
+
+    public var summaries: [Summary] {
+        measured.map { Summary(milestone: $0.milestone, count: $0.count, meanSeconds: $0.meanSeconds, maxSeconds: $0.maxSeconds, histogram: $0.histogram) }
+    }
 }

@@ -19,13 +19,13 @@ public struct AnalysisDocument: Encodable, Sendable {
     }
 
     public var schema = AnalysisDocument.schemaName
-    public var boots: [DescribedBoot]
+    public var boots: [BootRecord]
     public var unreadable: [Unreadable]
     public var comparison: FailurePointComparison?
     /// Present when two or more logs were given (docs/contract.md).
     public var diagnosis: Diagnosis?
 
-    public init(boots: [DescribedBoot], unreadable: [Unreadable], comparison: FailurePointComparison?) {
+    public init(boots: [BootRecord], unreadable: [Unreadable], comparison: FailurePointComparison?) {
         self.boots = boots
         self.unreadable = unreadable
         self.comparison = comparison

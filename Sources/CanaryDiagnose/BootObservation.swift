@@ -2,56 +2,59 @@ import CanaryClassify
 import CanaryModel
 import Foundation
 
-/// One boot as the diagnosis sees it: what was booted, on which host, and how it ended.
-/// Built from a live `ProbeBoot` or from a saved console (`analyze`), so both give the same
-/// diagnosis.
+/// One boot as the diagnosis sees it: its record, with the kind and run it must have to be
+/// compared. Built from a live boot or from a saved console (`analyze`) the same way, so both
+/// give the same diagnosis; the record's result fields read through (`boot.outcome`).
+@dynamicMemberLookup
 public struct BootObservation: Sendable, Equatable {
-    /// Which host the boot ran on (`BootHost`, in Model: boot records carry it too).
-    public typealias Host = BootHost
-
+    public var record: BootRecord
     public var kind: ProbeKind
     public var run: Int
-    public var host: Host
-    /// Whether the guest's disk was attached (pygrub, image, and kernel with `--image`).
-    public var usesGuestDisk: Bool
-    public var outcome: BootOutcome
-    public var lastMilestone: Milestone
-    public var title: String?
-    public var lastLine: String?
-    public var lastLineNumber: Int?
-    public var signature: SignatureKind?
-    public var vcpu: VCPUPattern?
-    public var stallSeconds: Double?
-    public var secondsToOutcome: Double?
-    public var evidence: [Evidence]
-    /// For infrastructure errors: what went wrong in the tooling.
-    public var infraMessage: String?
-    /// For start failures: what the hypervisor said when it refused the domain.
-    public var startFailureMessage: String?
 
-    public init(kind: ProbeKind, run: Int, host: Host = .suspect, usesGuestDisk: Bool, result: BootResult) {
+    /// From a boot record. Returns nil when the record does not say which kind of boot it was
+    /// (a saved console without metadata, and no `kind` given for it).
+    public init?(_ record: BootRecord, kind fallback: ProbeKind? = nil, run fallbackRun: Int = 1) {
+        guard let kind = record.kind ?? fallback else { return nil }
+        self.record = record
+        self.kind = kind
+        run = record.run ?? fallbackRun
+    }
+
+    /// A boot known only by its result (tests, and `analyze` with kinds given per file).
+    public init(kind: ProbeKind, run: Int, host: BootHost = .suspect, usesGuestDisk: Bool, result: BootResult) {
+        record = BootRecord(identity: .init(kind: kind, run: run, host: host), result: result,
+                            live: .init(usesGuestDisk: usesGuestDisk))
         self.kind = kind
         self.run = run
-        self.host = host
-        self.usesGuestDisk = usesGuestDisk
-        outcome = result.outcome
-        lastMilestone = result.lastMilestone
-        title = result.title
-        lastLine = result.lastLine
-        lastLineNumber = result.lastLineNumber
-        signature = result.signature
-        vcpu = result.vcpu
-        stallSeconds = result.stallSeconds
-        secondsToOutcome = result.secondsToOutcome
-        evidence = result.evidence
-        infraMessage = nil
-        startFailureMessage = nil
-        switch result.ending {
-        case .infrastructureError(let m): infraMessage = m
-        case .startFailure(let m): startFailureMessage = m
-        default: break
-        }
-        if outcome == .timedOut { infraMessage = Self.timedOutMessage(lastMilestone) }
+    }
+
+    public subscript<T>(dynamicMember path: WritableKeyPath<BootResult, T>) -> T {
+        get { record.result[keyPath: path] }
+        set { record.result[keyPath: path] = newValue }
+    }
+
+    public var host: BootHost {
+        get { record.host ?? .suspect }
+        set { record.host = newValue }
+    }
+    /// Whether the guest's disk was attached; a record that does not say is read from its kind
+    /// (only the installer boots without the disk).
+    public var usesGuestDisk: Bool {
+        get { record.usesGuestDisk ?? (kind != .installer) }
+        set { record.usesGuestDisk = newValue }
+    }
+
+    /// For infrastructure errors (and boots cut off by `--timeout`): what went wrong in the tooling.
+    public var infraMessage: String? {
+        if record.outcome == .timedOut { return Self.timedOutMessage(record.lastMilestone) }
+        if case .infrastructureError(let m) = record.ending { return m }
+        return nil
+    }
+
+    /// For start failures: what the hypervisor said when it refused the domain.
+    public var startFailureMessage: String? {
+        if case .startFailure(let m) = record.ending { return m }
+        return nil
     }
 
     /// Why a boot cut off by `--timeout` while still printing is not counted.
@@ -59,37 +62,13 @@ public struct BootObservation: Sendable, Equatable {
         "the guest was still printing (last milestone: \(milestone.rawValue)) when --timeout ran out; raise --timeout for this host"
     }
 
-    /// From a recorded boot (a run record, or `analyze` of a transcript whose metadata names
-    /// its kind). Returns nil when the record does not say which kind of boot it was.
-    public init?(described d: DescribedBoot, kind fallback: ProbeKind? = nil, run fallbackRun: Int = 1) {
-        guard let kind = d.kind ?? fallback else { return nil }
-        self.kind = kind
-        run = d.run ?? fallbackRun
-        host = d.host ?? .suspect
-        usesGuestDisk = d.usesGuestDisk ?? (kind != .installer)
-        outcome = d.outcome
-        lastMilestone = d.lastMilestone
-        title = d.title
-        lastLine = d.lastLine
-        lastLineNumber = nil
-        signature = d.signature
-        vcpu = d.vcpu
-        stallSeconds = d.stallSeconds
-        secondsToOutcome = d.secondsToOutcome
-        evidence = d.evidence
-        infraMessage = nil
-        startFailureMessage = nil
-        switch d.ending {
-        case .infrastructureError(let m): infraMessage = m
-        case .startFailure(let m): startFailureMessage = m
-        default: break
-        }
-        if outcome == .timedOut { infraMessage = Self.timedOutMessage(lastMilestone) }
-    }
-
     /// `pygrub#2`, `installer#1@control`: how evidence names a boot.
-    public var label: String { "\(kind.rawValue)#\(run)" + (host == .control ? "@control" : "") }
+    public var label: BootLabel { BootLabel(kind: kind, run: run, host: host) }
 
+    public var outcome: BootOutcome {
+        get { record.outcome }
+        set { record.outcome = newValue }
+    }
     public var booted: Bool { outcome == .booted }
     public var isGuestEvidence: Bool { outcome.isGuestEvidence }
     public var failed: Bool { isGuestEvidence && !booted }
@@ -97,10 +76,10 @@ public struct BootObservation: Sendable, Equatable {
     /// Where the boot stopped, comparable across boots: its normalized title, else its last
     /// milestone and last line.
     public var failurePoint: String {
-        if let title { return title }
+        if let title = record.title { return title }
         if outcome == .startFailure, let m = startFailureMessage { return "start refused: " + Self.withoutProbeNames(m) }
         if outcome == .noOutput { return "no console output at all" }
-        return "\(lastMilestone.rawValue): \(lastLine ?? "(no output)")"
+        return "\(record.lastMilestone.rawValue): \(record.lastLine ?? "(no output)")"
     }
 
     /// Error texts name the domain (`libxenlight failed to create new domain
@@ -111,25 +90,25 @@ public struct BootObservation: Sendable, Equatable {
 
     /// A stall while the domain ran but its vCPUs got no time: the hypervisor not
     /// scheduling the guest.
-    public var frozen: Bool { (outcome == .stalled || outcome == .noOutput) && vcpu == .frozen }
+    public var frozen: Bool { (outcome == .stalled || outcome == .noOutput) && record.vcpu == .frozen }
 
     /// Console lines that only the host side explains: a xenbus backend that never came up
     /// (remote state 1 Initialising or 2 InitWait), a failed callback vector, a guest that
     /// went silent right after the hypervisor banner.
     public var hostSideSign: String? {
-        for e in evidence where e.reason.contains("xenbus") {
+        for e in record.evidence where e.reason.contains("xenbus") {
             if e.text.contains("remote state 1") || e.text.contains("remote state 2") {
                 return "xenbus backend never connected: \(e.text)"
             }
         }
-        if let title, title.contains("remote state 1") || title.contains("remote state 2") {
+        if let title = record.title, title.contains("remote state 1") || title.contains("remote state 2") {
             return "xenbus backend never connected: \(title)"
         }
-        if let line = lastLine, line.contains("callback vector") && line.lowercased().contains("fail") {
+        if let line = record.lastLine, line.contains("callback vector") && line.lowercased().contains("fail") {
             return "Xen callback vector failed: \(line)"
         }
-        if outcome == .stalled, lastMilestone == .hypervisor || lastMilestone == .hypervisorCore {
-            return "silent right after the hypervisor was detected (\(lastLine ?? ""))"
+        if outcome == .stalled, record.lastMilestone == .hypervisor || record.lastMilestone == .hypervisorCore {
+            return "silent right after the hypervisor was detected (\(record.lastLine ?? ""))"
         }
         return nil
     }
@@ -140,7 +119,7 @@ public struct BootObservation: Sendable, Equatable {
         switch outcome {
         case .bootloaderFailure, .startFailure: return true
         case .noOutput: return true
-        default: return lastMilestone < .kernel && (signature == .decompressorError || signature == .bootloaderError)
+        default: return record.lastMilestone < .kernel && (record.signature == .decompressorError || record.signature == .bootloaderError)
         }
     }
 }

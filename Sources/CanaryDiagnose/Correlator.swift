@@ -56,7 +56,7 @@ public enum Correlator {
 
     /// The decisive line of each boot that shows the verdict.
     static func evidence(_ boots: [BootObservation]) -> [Diagnosis.Item] {
-        var seen = Set<String>()
+        var seen = Set<BootLabel>()
         var items: [Diagnosis.Item] = []
         for b in boots where seen.insert(b.label).inserted {
             if b.booted {

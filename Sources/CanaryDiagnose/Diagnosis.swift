@@ -25,13 +25,14 @@ public struct Diagnosis: Codable, Sendable, Equatable {
 
     /// One piece of evidence: a boot, a console line of it, and why it matters.
     public struct Item: Codable, Sendable, Equatable {
+        /// The boot's label (`BootLabel`), as reports find it.
         public var boot: String
         public var line: Int?
         public var reason: String
         public var text: String?
 
-        public init(boot: String, line: Int?, reason: String, text: String? = nil) {
-            self.boot = boot
+        public init(boot: BootLabel, line: Int?, reason: String, text: String? = nil) {
+            self.boot = boot.description
             self.line = line
             self.reason = reason
             self.text = text

@@ -25,7 +25,7 @@ public enum LogDiagnosis {
             runsByKind[kind, default: 0] += 1
             let run = a.metadata.run ?? runsByKind[kind]!
             let disk = a.metadata["guestDisk"].map { $0 == "yes" } ?? (kind != .installer)
-            let host: BootObservation.Host = a.metadata["host"] == "control" ? .control : .suspect
+            let host: BootHost = a.metadata["host"] == "control" ? .control : .suspect
             boots.append(BootObservation(kind: kind, run: run, host: host, usesGuestDisk: disk, result: a.result))
             if let uri = a.metadata["uri"] { hosts.insert(uri) }
         }

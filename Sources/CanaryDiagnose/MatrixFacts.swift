@@ -32,7 +32,7 @@ public struct MatrixFacts: Sendable {
     public var infrastructure: [BootObservation]
 
     public init(_ boots: [BootObservation]) {
-        func group(_ host: BootObservation.Host) -> [ProbeKind: KindFacts] {
+        func group(_ host: BootHost) -> [ProbeKind: KindFacts] {
             var out: [ProbeKind: KindFacts] = [:]
             for b in boots where b.host == host && b.isGuestEvidence {
                 out[b.kind, default: KindFacts(kind: b.kind, boots: [])].boots.append(b)
@@ -64,7 +64,7 @@ public struct MatrixFacts: Sendable {
     /// The failure comparison `analyze` prints, over the suspect host's boots.
     public var comparison: FailurePointComparison {
         FailurePointComparison(guestBoots.map {
-            FailurePointComparison.Point(name: $0.label, kind: $0.kind, outcome: $0.outcome, lastMilestone: $0.lastMilestone,
+            FailurePointComparison.Point(name: $0.label.description, kind: $0.kind, outcome: $0.outcome, lastMilestone: $0.lastMilestone,
                                          title: $0.title, lastLine: $0.lastLine)
         })
     }

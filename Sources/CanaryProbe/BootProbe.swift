@@ -45,7 +45,7 @@ public struct BootProbe: Sendable {
     /// whose owner and mode are restored like the attached files'.
     public func run(spec: DomainSpec, kind: ProbeKind, run: Int, transcript: URL?, extraMetadata: [String: String] = [:],
                     protectedPaths: [String] = [],
-                    onLine: @Sendable (ConsoleLine, ConsoleTime?) -> Void = { _, _ in }) async -> ProbeBoot {
+                    onLine: @Sendable (ConsoleLine, ConsoleTime?) -> Void = { _, _ in }) async -> BootRecord {
         let started = Date()
         // Console times count from the resume: the moment the guest starts running.
         let clock = BootClock()
@@ -56,9 +56,9 @@ public struct BootProbe: Sendable {
         // The success marker was validated when the settings were made (an invalid --expect
         // is a usage error); the default marker cannot fail.
         var console = (try? BootConsole(options: settings.classifier)) ?? (try! BootConsole())
-        func failed(_ ending: BootEnding, transcript: URL? = nil) -> ProbeBoot {
-            ProbeBoot(kind: kind, run: run, domainName: spec.name, result: console.judge(ending, at: nil),
-                      transcript: transcript, started: started, ended: Date(), createSeconds: nil, notes: notes)
+        func failed(_ ending: BootEnding, transcript: URL? = nil) -> BootRecord {
+            .probed(kind: kind, run: run, domain: spec.name, result: console.judge(ending, at: nil),
+                    transcript: transcript, started: started, createSeconds: nil, notes: notes)
         }
 
         // The transcript: header first, so even a killed run leaves a readable file.
@@ -158,7 +158,7 @@ public struct BootProbe: Sendable {
                 + DomainRemoval.mayRemainAdvice(name: name, uri: connection.uri))
             let result = failed(ending, transcript: transcript)
             try? writer?.writeEnd(ending, at: nil)
-            try? writer?.writeResult(result.described)
+            try? writer?.writeResult(result)
             return result
         } catch let error as LibvirtError {
             // A create that failed on a live connection made nothing; one cut off by a lost
@@ -177,7 +177,7 @@ public struct BootProbe: Sendable {
             files.release(into: &notes)
             let result = failed(ending, transcript: transcript)
             try? writer?.writeEnd(ending, at: nil)
-            try? writer?.writeResult(result.described)
+            try? writer?.writeResult(result)
             return result
         } catch {
             try? ledger?.recordRemoved(ledgerEntry)
@@ -308,10 +308,10 @@ public struct BootProbe: Sendable {
             notes.append("could not confirm that \(name) is gone (destroy did not succeed in time); its ledger line stays: run `bootcanary cleanup -c \(connection.uri)`")
         }
         files.release(into: &notes)
-        let boot = ProbeBoot(kind: kind, run: run, domainName: name, result: result, transcript: transcript,
-                             started: started, ended: Date(), createSeconds: createSeconds, notes: notes)
+        let boot = BootRecord.probed(kind: kind, run: run, domain: name, result: result, transcript: transcript,
+                                     started: started, createSeconds: createSeconds, notes: notes)
         try? writer?.writeEnd(finalEnding, at: endTime)
-        try? writer?.writeResult(boot.described)
+        try? writer?.writeResult(boot)
         return boot
     }
 }
@@ -359,7 +359,7 @@ extension BootProbe {
     /// the install tree was unusable). `console` is what the failing step printed; it is
     /// classified like console output, so pygrub's error becomes a bootloader failure.
     public func refused(kind: ProbeKind, run: Int, name: String, transcript: URL?, console text: String,
-                        ending: BootEnding, metadata extra: [String: String]) -> ProbeBoot {
+                        ending: BootEnding, metadata extra: [String: String]) -> BootRecord {
         let started = Date()
         var console = (try? BootConsole(options: settings.classifier)) ?? (try! BootConsole())
         var meta = TranscriptMetadata(extra)
@@ -370,10 +370,10 @@ extension BootProbe {
         lines += console.finish()
         try? file?.writer.write(lines)
         let result = console.judge(ending, at: ConsoleTime(seconds: 0, wall: started))
-        let boot = ProbeBoot(kind: kind, run: run, domainName: name, result: result, transcript: file == nil ? nil : transcript,
-                             started: started, ended: Date(), createSeconds: nil, notes: [])
+        let boot = BootRecord.probed(kind: kind, run: run, domain: name, result: result, transcript: file == nil ? nil : transcript,
+                                     started: started, createSeconds: nil, notes: [])
         try? file?.writer.writeEnd(ending, at: ConsoleTime(seconds: 0, wall: started))
-        try? file?.writer.writeResult(boot.described)
+        try? file?.writer.writeResult(boot)
         return boot
     }
 }

@@ -36,12 +36,12 @@ public struct ProbeMatrix: Sendable {
     /// `stopWhen` sees the boots finished so far and may end the round early (boots already
     /// running finish). `onStart`/`onBoot` report progress; they run on the matrix's tasks.
     public func run(_ items: [Item],
-                    stopWhen: @Sendable ([ProbeBoot]) -> Bool = { _ in false },
+                    stopWhen: @Sendable ([BootRecord]) -> Bool = { _ in false },
                     onStart: @Sendable (Item, String) -> Void = { _, _ in },
-                    onBoot: @Sendable (ProbeBoot) -> Void = { _ in }) async -> [ProbeBoot] {
-        var finished: [ProbeBoot] = []
+                    onBoot: @Sendable (BootRecord) -> Void = { _ in }) async -> [BootRecord] {
+        var finished: [BootRecord] = []
         var pending = items[...]
-        await withTaskGroup(of: ProbeBoot.self) { group in
+        await withTaskGroup(of: BootRecord.self) { group in
             var running = 0
             func startNext() -> Bool {
                 guard let item = pending.first, !stopWhen(finished), !Teardown.shared.isShuttingDown else { return false }
@@ -85,7 +85,7 @@ public struct ProbeMatrix: Sendable {
 extension ProbeRunner {
     /// A boot that failed in our own tooling before it started (ledger unwritable, scratch
     /// folder impossible): an infrastructure result, never guest evidence.
-    func infraFailure(_ plan: ProbePlan, name: String, repetition: Int, transcript: URL?, message: String) -> ProbeBoot {
+    func infraFailure(_ plan: ProbePlan, name: String, repetition: Int, transcript: URL?, message: String) -> BootRecord {
         var boot = BootProbe(connection: connection, ledger: ledger, settings: settings)
             .refused(kind: plan.kind, run: repetition, name: name, transcript: transcript, console: "",
                      ending: .infrastructureError(message), metadata: ["plan": plan.summary])

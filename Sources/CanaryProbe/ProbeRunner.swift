@@ -18,7 +18,7 @@ public struct ProbeRunner: Sendable {
     /// Where per-boot scratch folders go (overlays, extracted kernels).
     public var scratchRoot: URL
     /// Which host this runner boots on, for the diagnosis.
-    public var host: BootObservation.Host = .suspect
+    public var host: BootHost = .suspect
     /// How to run the host's own tools (its logs, `xl`), when there is a way.
     public var hostAccess: HostAccess?
 
@@ -38,7 +38,7 @@ public struct ProbeRunner: Sendable {
 
     /// Boots `plan` once.
     public func boot(_ plan: ProbePlan, runID: String, repetition: Int, transcript: URL?,
-                     onLine: @Sendable (ConsoleLine, ConsoleTime?) -> Void = { _, _ in }) async throws -> ProbeBoot {
+                     onLine: @Sendable (ConsoleLine, ConsoleTime?) -> Void = { _, _ in }) async throws -> BootRecord {
         var boot = try await bootOnce(plan, runID: runID, repetition: repetition, transcript: transcript, onLine: onLine)
         boot.host = host
         boot.usesGuestDisk = plan.protectedDisk != nil
@@ -46,7 +46,7 @@ public struct ProbeRunner: Sendable {
     }
 
     func bootOnce(_ plan: ProbePlan, runID: String, repetition: Int, transcript: URL?,
-                  onLine: @Sendable (ConsoleLine, ConsoleTime?) -> Void) async throws -> ProbeBoot {
+                  onLine: @Sendable (ConsoleLine, ConsoleTime?) -> Void) async throws -> BootRecord {
         let name = ProbeName.make(runID: runID, kind: plan.kind, repetition: repetition)
         let scratch = scratchRoot.appendingPathComponent(name)
         let scratchEntry = Ledger.Entry(op: .scratch, path: scratch.path)

@@ -16,7 +16,7 @@ public enum LiveConsole {
 
 /// The short result block `boot` prints after the console.
 public enum BootSummaryText {
-    public static func render(_ boot: ProbeBoot) -> String {
+    public static func render(_ boot: BootRecord) -> String {
         let r = boot.result
         var out: [String] = []
         let secs = { (v: Double?) in v.map { String(format: "%.2f s", $0) } ?? "-" }
@@ -28,8 +28,8 @@ public enum BootSummaryText {
         if let stall = r.stallSeconds { out.append("stall        \(String(format: "%.1f", stall)) s of silence, vCPUs \(r.vcpu?.rawValue ?? "unknown")") }
         out.append("console      \(r.lines) lines, \(r.bytes) bytes")
         out.append("ended by     \(TerminalText.line(endingText(r.ending)))")
-        if let create = boot.createSeconds { out.append("create       \(String(format: "%.2f s", create)) (\(boot.domainName), destroyed)") }
-        if let t = boot.transcript { out.append("transcript   \(t.path)") }
+        if let create = boot.createSeconds { out.append("create       \(String(format: "%.2f s", create)) (\(boot.domain ?? "-"), destroyed)") }
+        if let t = boot.transcript { out.append("transcript   \(t)") }
         for note in boot.notes { out.append("note         \(TerminalText.line(note))") }
         return out.joined(separator: "\n")
     }

@@ -123,9 +123,9 @@ public enum HTMLReport {
         var o = "<section id=\"boots\"><h2>Boots</h2>\n"
         o += "<table><thead><tr><th>boot</th><th>kind</th><th class=\"num\">run</th><th>outcome</th><th>last milestone</th><th class=\"num\">seconds</th><th>last line</th></tr></thead><tbody>\n"
         for b in report.boots {
-            let x = b.described
+            let x = b.record
             let cls = TimelineSVG.outcomeClass(x.outcome)
-            o += "<tr><td><a href=\"#\(b.anchor)\">\(HTMLText.guest(b.label, limit: 60))</a></td><td>\(x.kind?.rawValue ?? "-")</td><td class=\"num\">\(x.run.map(String.init) ?? "-")</td>"
+            o += "<tr><td><a href=\"#\(b.anchor)\">\(HTMLText.guest(b.label.description, limit: 60))</a></td><td>\(x.kind?.rawValue ?? "-")</td><td class=\"num\">\(x.run.map(String.init) ?? "-")</td>"
             o += "<td class=\"\(cls)\">\(HTMLText.escape(ReportWords.outcome(x)))"
             if let title = x.title { o += "<br><span class=\"title\">\(HTMLText.guest(title, limit: 200))</span>" }
             o += "</td><td>\(x.lastMilestone.rawValue)</td><td class=\"num\">\(ReportWords.seconds(x.secondsToOutcome))</td>"
@@ -141,8 +141,8 @@ public enum HTMLReport {
         o += "<p class=\"hint\">Each console as it was captured: line number, seconds since the boot started, text (control sequences removed). "
         o += "A page keeps the first \(limits.headLines) and the last \(limits.tailLines) lines of each boot and lines up to \(limits.lineCharacters) characters; the transcript files have everything.</p>\n"
         for b in report.boots {
-            let x = b.described
-            o += "<details id=\"\(b.anchor)\"\(b.failed && report.boots.count <= 4 ? " open" : "")><summary><strong>\(HTMLText.guest(b.label, limit: 60))</strong> "
+            let x = b.record
+            o += "<details id=\"\(b.anchor)\"\(b.failed && report.boots.count <= 4 ? " open" : "")><summary><strong>\(HTMLText.guest(b.label.description, limit: 60))</strong> "
             o += "<span class=\"\(TimelineSVG.outcomeClass(x.outcome))\">\(HTMLText.escape(ReportWords.outcome(x)))</span> · \(x.lines) lines · \(x.bytes) bytes"
             if let t = x.transcript { o += " · <code>\(HTMLText.guest(t, limit: 200))</code>" }
             if let start = x.startedAt { o += " · started \(ReportWords.date(start))" }
@@ -150,7 +150,7 @@ public enum HTMLReport {
             for note in x.notes { o += "<p class=\"note\">note: \(HTMLText.guest(note, limit: 500))</p>\n" }
             guard let ex = b.excerpt else {
                 o += "<p class=\"note\">\(HTMLText.guest(b.transcriptProblem ?? "no transcript", limit: 500)).</p>\n"
-                if let last = x.lastLines, !last.isEmpty {
+                if case let last = x.lastLines, !last.isEmpty {
                     o += "<p>Last lines as recorded in run.json:</p><pre class=\"console\">"
                     o += last.map { HTMLText.guest($0, limit: limits.lineCharacters) }.joined(separator: "\n") + "</pre>\n"
                 }
@@ -196,7 +196,7 @@ public enum HTMLReport {
 
     /// Lines the report points at: the diagnosis's evidence, the boot's evidence, milestones.
     static func markedLines(_ b: RunReport.Boot) -> Set<Int> {
-        Set(b.described.evidence.map(\.line) + b.described.milestones.map(\.line) + (b.excerpt?.marked.keys.map { $0 } ?? []))
+        Set(b.record.evidence.map(\.line) + b.record.milestones.map(\.line) + (b.excerpt?.marked.keys.map { $0 } ?? []))
     }
 
     static func host(_ report: RunReport) -> String {

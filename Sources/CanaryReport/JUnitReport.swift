@@ -22,8 +22,8 @@ public enum JUnitReport {
 
     /// Several runs (a fleet canary): one `<testsuite>` per host in one `<testsuites>`.
     public static func render(_ reports: [RunReport]) -> String {
-        func failed(_ r: RunReport) -> Int { r.boots.filter { !$0.described.outcome.isSuccess && $0.described.outcome != .infraError }.count }
-        func errored(_ r: RunReport) -> Int { r.boots.filter { $0.described.outcome == .infraError }.count }
+        func failed(_ r: RunReport) -> Int { r.boots.filter { !$0.record.outcome.isSuccess && $0.record.outcome != .infraError }.count }
+        func errored(_ r: RunReport) -> Int { r.boots.filter { $0.record.outcome == .infraError }.count }
         let tests = reports.map(\.boots.count).reduce(0, +)
         let total = reports.map { max(0, $0.record.ended.timeIntervalSince($0.record.started)) }.reduce(0, +)
         var o = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -53,9 +53,9 @@ public enum JUnitReport {
         }
         o += "    </properties>\n"
         for b in report.boots {
-            let x = b.described
+            let x = b.record
             let kind = x.kind?.rawValue ?? "boot"
-            o += "    <testcase classname=\"\(XMLText.guest("bootcanary.\(r.host.hostname).\(kind)", limit: 200))\" name=\"\(XMLText.guest(b.label, limit: 100))\" time=\"\(seconds(x.secondsToOutcome ?? 0))\""
+            o += "    <testcase classname=\"\(XMLText.guest("bootcanary.\(r.host.hostname).\(kind)", limit: 200))\" name=\"\(XMLText.guest(b.label.description, limit: 100))\" time=\"\(seconds(x.secondsToOutcome ?? 0))\""
             if x.outcome.isSuccess {
                 o += "/>\n"
                 continue
@@ -94,7 +94,7 @@ public enum JUnitReport {
                 "\($0.number) \(ReportWords.offset($0.seconds)) \($0.text)"
             }
         }
-        return Array((b.described.lastLines ?? []).suffix(lastLines))
+        return Array(b.record.lastLines.suffix(lastLines))
     }
 
     static func seconds(_ v: Double) -> String { v.isFinite ? String(format: "%.3f", v) : "0" }

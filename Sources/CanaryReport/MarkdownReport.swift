@@ -54,15 +54,15 @@ public enum MarkdownReport {
         out.append("| boot | kind | run | outcome | last milestone | seconds | last line |")
         out.append("|---|---|---:|---|---|---:|---|")
         for b in report.boots {
-            let x = b.described
+            let x = b.record
             let last = x.lastLine.map { MarkdownText.inline($0, limit: cellLimit) } ?? "-"
-            out.append("| \(MarkdownText.inline(b.label)) | \(x.kind.map { MarkdownText.code($0.rawValue) } ?? "-") | \(x.run.map(String.init) ?? "-") | \(MarkdownText.inline(ReportWords.outcome(x))) | \(MarkdownText.code(x.lastMilestone.rawValue)) | \(ReportWords.seconds(x.secondsToOutcome)) | \(last) |")
+            out.append("| \(MarkdownText.inline(b.label.description)) | \(x.kind.map { MarkdownText.code($0.rawValue) } ?? "-") | \(x.run.map(String.init) ?? "-") | \(MarkdownText.inline(ReportWords.outcome(x))) | \(MarkdownText.code(x.lastMilestone.rawValue)) | \(ReportWords.seconds(x.secondsToOutcome)) | \(last) |")
         }
         out.append("")
-        let titled = report.boots.filter { $0.described.title != nil }
+        let titled = report.boots.filter { $0.record.title != nil }
         if !titled.isEmpty {
             para("Failure titles (the same title means the same failure):")
-            for b in titled { out.append("- \(MarkdownText.inline(b.label)): \(MarkdownText.inline(b.described.title ?? "", limit: cellLimit))") }
+            for b in titled { out.append("- \(MarkdownText.inline(b.label.description)): \(MarkdownText.inline(b.record.title ?? "", limit: cellLimit))") }
             out.append("")
         }
 
@@ -95,8 +95,8 @@ public enum MarkdownReport {
         if !failed.isEmpty {
             para("## Last console lines of each failed boot")
             for b in failed {
-                let x = b.described
-                var head = "### \(MarkdownText.inline(b.label)): \(MarkdownText.inline(ReportWords.outcome(x)))"
+                let x = b.record
+                var head = "### \(MarkdownText.inline(b.label.description)): \(MarkdownText.inline(ReportWords.outcome(x)))"
                 if let s = x.secondsToOutcome { head += " after \(ReportWords.seconds(s))" }
                 para(head)
                 para(excerpt(b))
@@ -152,10 +152,10 @@ public enum MarkdownReport {
                 let n = String(l.number)
                 lines.append(String(repeating: " ", count: width - n.count) + n + " " + ReportWords.offset(l.seconds) + "  " + UntrustedText.visible(l.text, limit: 240))
             }
-            let intro = "Line, seconds since the boot started, text (\(ex.totalLines) lines" + (b.described.transcript.map { " in " + MarkdownText.inline($0) } ?? "") + ")"
+            let intro = "Line, seconds since the boot started, text (\(ex.totalLines) lines" + (b.record.transcript.map { " in " + MarkdownText.inline($0) } ?? "") + ")"
             return intro + ":\n\n" + MarkdownText.fenced(lines)
         }
-        let recorded = b.described.lastLines ?? b.described.lastLine.map { [$0] } ?? []
+        let recorded = b.record.lastLines.isEmpty ? (b.record.lastLine.map { [$0] } ?? []) : b.record.lastLines
         if recorded.isEmpty { return "No console output." + (b.transcriptProblem.map { " (\(MarkdownText.inline($0)))" } ?? "") }
         for l in recorded.suffix(excerptLines) { lines.append(UntrustedText.visible(l, limit: 240)) }
         return "Last lines as recorded in run.json" + (b.transcriptProblem.map { " (\(MarkdownText.inline($0)))" } ?? "") + ":\n\n" + MarkdownText.fenced(lines)

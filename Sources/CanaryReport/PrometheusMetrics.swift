@@ -67,14 +67,14 @@ public enum PrometheusMetrics {
                [([], Double(d.blastRadius.count))])
 
         // Per kind: the last boot of each kind (highest run) on each host role.
-        var latest: [String: DescribedBoot] = [:]
+        var latest: [String: BootRecord] = [:]
         for b in record.boots {
             let key = "\(b.host?.rawValue ?? "suspect")/\(b.kind?.rawValue ?? "boot")"
             if let seen = latest[key], (seen.run ?? 0) > (b.run ?? 0) { continue }
             latest[key] = b
         }
         let lasts = latest.keys.sorted().compactMap { k in latest[k].map { (k, $0) } }
-        func labels(_ b: DescribedBoot) -> [(String, String)] {
+        func labels(_ b: BootRecord) -> [(String, String)] {
             [("kind", b.kind?.rawValue ?? "boot"), ("role", b.host?.rawValue ?? "suspect")]
         }
         family("bootcanary_boot_outcome", "How the last boot of each kind ended: 1 for its outcome, 0 for the others.",

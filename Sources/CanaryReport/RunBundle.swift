@@ -15,7 +15,7 @@ public enum RunBundle {
 
     /// Where each transcript goes inside the bundle: its own relative path when it is inside
     /// the run folder, else `transcripts/external/N-NAME`.
-    static func bundlePath(_ boot: DescribedBoot, index: Int) -> String? {
+    static func bundlePath(_ boot: BootRecord, index: Int) -> String? {
         guard let t = boot.transcript, !t.isEmpty else { return nil }
         let parts = t.split(separator: "/", omittingEmptySubsequences: false)
         let inside = !t.hasPrefix("/") && !parts.contains("..") && !parts.contains("") && !parts.contains(".")
@@ -37,7 +37,7 @@ public enum RunBundle {
             guard let inBundle = bundlePath(b, index: i), let source = RunFolder.transcriptURL(b, recordFolder: recordFolder),
                   FileManager.default.isReadableFile(atPath: source.path) else { continue }
             record.boots[i].transcript = inBundle
-            bundled.boots[i].described.transcript = inBundle
+            bundled.boots[i].record.transcript = inBundle
             files.append((inBundle, source))
         }
         bundled.record = record

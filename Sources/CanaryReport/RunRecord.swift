@@ -22,7 +22,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var host: HostFacts
     public var controlHost: HostFacts?
     public var plan: Plan
-    public var boots: [DescribedBoot]
+    public var boots: [BootRecord]
     public var diagnosis: Diagnosis
 
     public struct Tool: Codable, Sendable, Equatable {
@@ -78,7 +78,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     }
 
     public init(runID: String, mode: String, started: Date, ended: Date, command: [String], host: HostFacts,
-                controlHost: HostFacts?, plan: Plan, boots: [DescribedBoot], diagnosis: Diagnosis) {
+                controlHost: HostFacts?, plan: Plan, boots: [BootRecord], diagnosis: Diagnosis) {
         schema = Self.schemaName
         tool = Tool()
         self.runID = runID

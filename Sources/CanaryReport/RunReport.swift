@@ -20,8 +20,8 @@ public struct RunReport: Sendable {
         /// Position in `record.boots`.
         public var index: Int
         /// The label the diagnosis uses for it (`kernel#2`, `installer#1@control`).
-        public var label: String
-        public var described: DescribedBoot
+        public var label: BootLabel
+        public var record: BootRecord
         public var excerpt: TranscriptExcerpt?
         /// Why the transcript is not shown, when it is not.
         public var transcriptProblem: String?
@@ -33,9 +33,9 @@ public struct RunReport: Sendable {
         /// Where the console went silent before a stall: from the last byte to the moment the
         /// stall was declared.
         public var stallBand: (from: Double, to: Double)? {
-            guard let stall = described.stallSeconds, stall > 0 else { return nil }
-            let end = described.secondsToOutcome ?? ((described.lastByteSeconds ?? 0) + stall)
-            let from = described.lastByteSeconds ?? max(0, end - stall)
+            guard let stall = record.stallSeconds, stall > 0 else { return nil }
+            let end = record.secondsToOutcome ?? ((record.lastByteSeconds ?? 0) + stall)
+            let from = record.lastByteSeconds ?? max(0, end - stall)
             return end > from ? (from, end) : nil
         }
 
@@ -43,20 +43,20 @@ public struct RunReport: Sendable {
         /// anything; the axis stops at a day.
         public var endSeconds: Double {
             var end = 0.0
-            for v in [described.secondsToOutcome, described.lastByteSeconds, described.firstByteSeconds] {
+            for v in [record.secondsToOutcome, record.lastByteSeconds, record.firstByteSeconds] {
                 if let v, v.isFinite { end = max(end, v) }
             }
-            for m in described.milestones { if let s = m.seconds, s.isFinite { end = max(end, s) } }
+            for m in record.milestones { if let s = m.seconds, s.isFinite { end = max(end, s) } }
             return min(end, Self.longestAxis)
         }
 
         static let longestAxis = 86_400.0
 
         /// Each milestone where it was first seen (the record lists every sighting).
-        public var firstMilestones: [DescribedBoot.DescribedMilestone] {
+        public var firstMilestones: [MilestoneSighting] {
             var seen = Set<Milestone>()
-            var out: [DescribedBoot.DescribedMilestone] = []
-            for m in described.milestones where !seen.contains(m.milestone) {
+            var out: [MilestoneSighting] = []
+            for m in record.milestones where !seen.contains(m.milestone) {
                 seen.insert(m.milestone)
                 out.append(m)
             }
@@ -66,13 +66,13 @@ public struct RunReport: Sendable {
         /// The time of a console line, from the transcript (or the record, for a milestone line).
         public func time(ofLine n: Int) -> TranscriptExcerpt.Line? {
             if let l = excerpt?.line(n) { return l }
-            if let m = described.milestones.first(where: { $0.line == n }), let s = m.seconds {
+            if let m = record.milestones.first(where: { $0.line == n }), let s = m.seconds {
                 return .init(number: n, seconds: s, wall: nil, text: m.text)
             }
             return nil
         }
 
-        public var failed: Bool { !described.outcome.isSuccess }
+        public var failed: Bool { !record.outcome.isSuccess }
 
         /// Silence between console lines longer than this splits the "console printing" bar.
         public static let quietGap = 1.0
@@ -81,8 +81,8 @@ public struct RunReport: Sendable {
         /// transcript's line times. Lines a report leaves out (the middle of a long transcript)
         /// count as printing; without a transcript, first byte to last byte.
         public var activity: [(from: Double, to: Double)] {
-            guard let first = described.firstByteSeconds else { return [] }
-            let last = described.lastByteSeconds ?? first
+            guard let first = record.firstByteSeconds else { return [] }
+            let last = record.lastByteSeconds ?? first
             guard let ex = excerpt else { return [(first, max(first, last))] }
             let lastHead = ex.head.last?.number ?? 0
             let times = (ex.head + ex.tail.filter { $0.number > lastHead }).compactMap { l in l.seconds.map { (l.number, $0) } }
@@ -110,31 +110,26 @@ public struct RunReport: Sendable {
     }
 
     /// The boot a diagnosis evidence item names.
-    public func boot(labelled label: String) -> Boot? { boots.first { $0.label == label } }
-
-    /// The label `BootObservation.label` gives the same boot.
-    public static func label(_ b: DescribedBoot, index: Int) -> String {
-        "\(b.kind?.rawValue ?? "boot")#\(b.run ?? index + 1)" + (b.host == .control ? "@control" : "")
-    }
+    public func boot(labelled label: String) -> Boot? { boots.first { $0.label.description == label } }
 
     /// Reads each boot's transcript (bounded by `limits`), resolving relative paths against
     /// the folder of the run record. A transcript that cannot be read is a note in the report,
     /// not a failure: the record alone still makes a report.
     public static func load(_ record: RunRecord, recordFolder: URL, limits: ExcerptLimits = .init()) -> RunReport {
         let evidenceLines = Dictionary(grouping: record.diagnosis.evidence, by: \.boot)
-        let boots = record.boots.enumerated().map { index, described -> Boot in
-            let label = label(described, index: index)
-            var boot = Boot(index: index, label: label, described: described, excerpt: nil, transcriptProblem: nil)
-            guard let url = RunFolder.transcriptURL(described, recordFolder: recordFolder) else {
+        let boots = record.boots.enumerated().map { index, record -> Boot in
+            let label = record.label(position: index)
+            var boot = Boot(index: index, label: label, record: record, excerpt: nil, transcriptProblem: nil)
+            guard let url = RunFolder.transcriptURL(record, recordFolder: recordFolder) else {
                 boot.transcriptProblem = "no transcript was recorded"
                 return boot
             }
-            var wanted = Set(described.evidence.map(\.line) + described.milestones.map(\.line))
-            for item in evidenceLines[label] ?? [] { if let n = item.line { wanted.insert(n) } }
+            var wanted = Set(record.evidence.map(\.line) + record.milestones.map(\.line))
+            for item in evidenceLines[label.description] ?? [] { if let n = item.line { wanted.insert(n) } }
             do {
                 boot.excerpt = try TranscriptExcerpt.read(path: url.path, marking: wanted, limits: limits)
             } catch {
-                boot.transcriptProblem = "transcript \(described.transcript ?? url.path) cannot be read: \(error)"
+                boot.transcriptProblem = "transcript \(record.transcript ?? url.path) cannot be read: \(error)"
             }
             return boot
         }
@@ -292,7 +287,7 @@ public enum ReportWords {
     }
 
     /// A boot's outcome with what explains it: `stalled (15.4 s silent, vCPUs frozen)`.
-    public static func outcome(_ b: DescribedBoot) -> String {
+    public static func outcome(_ b: BootRecord) -> String {
         var s = b.outcome.rawValue
         if b.outcome == .stalled, let stall = b.stallSeconds {
             s += String(format: " (%.1f s silent", stall) + (b.vcpu.map { ", vCPUs \($0.rawValue))" } ?? ")")

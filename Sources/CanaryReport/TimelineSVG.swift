@@ -107,19 +107,19 @@ public struct TimelineSVG: Sendable {
     }
 
     func row(_ i: Int, _ b: RunReport.Boot) -> String {
-        let d = b.described
+        let d = b.record
         let y0 = rowTop(i)
         let barY = y0 + 16
         let barH = 12.0
         let mid = barY + barH / 2
         let cls = Self.outcomeClass(d.outcome)
         var o = "<g class=\"tl-row \(cls)\" id=\"tl-\(b.anchor)\">"
-        o += "<title>\(HTMLText.guest(b.label)): \(HTMLText.escape(ReportWords.outcome(d))), last milestone \(d.lastMilestone.rawValue)</title>"
+        o += "<title>\(HTMLText.guest(b.label.description)): \(HTMLText.escape(ReportWords.outcome(d))), last milestone \(d.lastMilestone.rawValue)</title>"
         if i % 2 == 1 {
             o += "<rect x=\"0\" y=\"\(n(y0))\" width=\"\(n(Self.width))\" height=\"\(n(Self.rowHeight))\" class=\"tl-stripe\"/>"
         }
         // Label column: the boot, and how it ended.
-        o += "<a href=\"#\(b.anchor)\"><text x=\"10\" y=\"\(n(y0 + 21))\" class=\"tl-label\">\(HTMLText.guest(b.label, limit: 26))</text></a>"
+        o += "<a href=\"#\(b.anchor)\"><text x=\"10\" y=\"\(n(y0 + 21))\" class=\"tl-label\">\(HTMLText.guest(b.label.description, limit: 26))</text></a>"
         o += "<text x=\"10\" y=\"\(n(y0 + 38))\" class=\"tl-outcome \(cls)\">\(HTMLText.escape(Self.shortOutcome(d)))</text>"
 
         let first = d.firstByteSeconds
@@ -206,7 +206,7 @@ public struct TimelineSVG: Sendable {
         }
     }
 
-    static func shortOutcome(_ d: DescribedBoot) -> String {
+    static func shortOutcome(_ d: BootRecord) -> String {
         var s = d.outcome.rawValue
         if let v = d.vcpu, d.outcome == .stalled { s += ", vCPUs \(v.rawValue)" }
         if let t = d.secondsToOutcome { s += " · " + ReportWords.seconds(t) }
@@ -243,7 +243,7 @@ extension RunReport.Boot {
     /// The transcript line that `lastLine` was taken from: the record stores the text with its
     /// console prefixes stripped, so the latest line that ends with it.
     public var lastLineNumber: Int? {
-        guard let last = described.lastLine, !last.isEmpty, let ex = excerpt else { return nil }
+        guard let last = record.lastLine, !last.isEmpty, let ex = excerpt else { return nil }
         let candidates = (ex.tail.isEmpty ? ex.head : ex.tail).suffix(64).reversed()
         let needle = last.trimmingCharacters(in: .whitespaces)
         return candidates.first { $0.text.trimmingCharacters(in: .whitespaces).hasSuffix(needle) }?.number

@@ -24,9 +24,9 @@ public enum VerdictText {
     }
 
     /// One line per finished boot, for progress.
-    public static func bootLine(_ b: ProbeBoot) -> String {
+    public static func bootLine(_ b: BootRecord) -> String {
         let r = b.result
-        var s = "\(b.kind.rawValue)#\(b.run)\(b.host == .control ? "@control" : "")".padding(toLength: 18, withPad: " ", startingAt: 0)
+        var s = b.label(position: 0).description.padding(toLength: 18, withPad: " ", startingAt: 0)
         s += r.outcome.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)
         s += r.lastMilestone.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
         s += r.secondsToOutcome.map { String(format: "%6.1f s", $0) } ?? "     - "

@@ -46,8 +46,8 @@ public struct DiagnoseSession: Sendable {
     /// Progress the CLI shows.
     public enum Progress: Sendable {
         case planned(host: HostFacts, plans: [ProbePlan], parallel: Int)
-        case started(name: String, kind: ProbeKind, repetition: Int, host: BootObservation.Host)
-        case finished(ProbeBoot)
+        case started(name: String, kind: ProbeKind, repetition: Int, host: BootHost)
+        case finished(BootRecord)
         case interim(Diagnosis)
     }
 
@@ -80,7 +80,7 @@ public struct DiagnoseSession: Sendable {
         let collected = BootCollector()
 
         // The control host boots each kind once, alongside the first round.
-        var controlTask: Task<[ProbeBoot], Never>?
+        var controlTask: Task<[BootRecord], Never>?
         if let control, let controlFacts {
             let controlPlans = try ProbePlanner.matrix(inputs, facts: controlFacts)
             var controlRunner = ProbeRunner(connection: control, ledger: ledger, settings: settings,
@@ -132,8 +132,8 @@ public struct DiagnoseSession: Sendable {
                         stallTimeoutSeconds: settings.stall.stallTimeout, frozenAfterSeconds: settings.stall.frozenAfter,
                         expect: { if case .regex(let p) = settings.classifier.success { return p } else { return nil } }(),
                         image: inputs.image, control: control?.uri),
-            boots: collected.boots.sorted { ($0.host == .control ? 1 : 0, $0.kind, $0.run) < ($1.host == .control ? 1 : 0, $1.kind, $1.run) }
-                .map { RunFolder.relativize($0.described, in: out) },
+            boots: collected.observations.sorted { ($0.host == .control ? 1 : 0, $0.kind, $0.run) < ($1.host == .control ? 1 : 0, $1.kind, $1.run) }
+                .map { RunFolder.relativize($0.record, in: out) },
             diagnosis: final)
         try record.write(to: out.appendingPathComponent("run.json"))
         return record
@@ -142,15 +142,16 @@ public struct DiagnoseSession: Sendable {
 
 /// Boots as they finish, from the matrix's tasks.
 final class BootCollector: Sendable {
-    private let list = Mutex<[ProbeBoot]>([])
+    private let list = Mutex<[BootRecord]>([])
 
-    func add(_ boot: ProbeBoot) { list.withLock { $0.append(boot) } }
-    var boots: [ProbeBoot] { list.withLock { $0 } }
-    var observations: [BootObservation] { boots.map(\.observation) }
+    func add(_ boot: BootRecord) { list.withLock { $0.append(boot) } }
+    var boots: [BootRecord] { list.withLock { $0 } }
+    /// Every boot this process ran has its kind, so none is left out here.
+    var observations: [BootObservation] { boots.compactMap { BootObservation($0) } }
 
     /// Every planned kind has at least one boot on the suspect host.
     func hasEveryKind(_ kinds: [ProbeKind]) -> Bool {
-        let seen = Set(boots.filter { $0.host == .suspect }.map(\.kind))
+        let seen = Set(observations.filter { $0.host == .suspect }.map(\.kind))
         return kinds.allSatisfy(seen.contains)
     }
 }

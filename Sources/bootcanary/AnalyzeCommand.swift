@@ -77,7 +77,7 @@ struct AnalyzeCommand: ParsableCommand {
             : nil
         let diagnosis = analyses.count >= 2 ? LogDiagnosis.diagnose(analyses, kinds: kindOf) : nil
         if json {
-            var document = AnalysisDocument(boots: analyses.map(\.described), unreadable: unreadable, comparison: comparison)
+            var document = AnalysisDocument(boots: analyses.map(\.record), unreadable: unreadable, comparison: comparison)
             document.diagnosis = diagnosis?.diagnosis
             Terminal.printJSON(try JSONFormat.string(document))
         } else {
@@ -122,7 +122,7 @@ enum AnalysisText {
         row("outcome", r.outcome.rawValue + (r.stallSeconds.map { " (silent \(seconds($0)))" } ?? "") + (r.vcpu.map { ", vCPU \($0.rawValue)" } ?? ""))
         var milestone = r.lastMilestone.rawValue
         if let seen = r.milestones.last(where: { $0.milestone == r.lastMilestone }) {
-            milestone += "  (line \(seen.line)" + (seen.time.map { ", \(seconds($0.seconds))" } ?? seen.kernelSeconds.map { ", kernel time \(seconds($0))" } ?? "") + ")"
+            milestone += "  (line \(seen.line)" + (seen.seconds.map { ", \(seconds($0))" } ?? seen.kernelSeconds.map { ", kernel time \(seconds($0))" } ?? "") + ")"
         }
         row("last milestone", milestone)
         if let title = r.title { row("title", safe(title)) }

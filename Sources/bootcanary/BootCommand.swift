@@ -46,7 +46,7 @@ struct BootCommand: AsyncParsableCommand {
                 }
             status = BootExit.status(for: boot.result.outcome)
             if json {
-                Terminal.printJSON(try JSONFormat.string(boot.described))
+                Terminal.printJSON(try JSONFormat.string(boot))
             } else if boot.result.outcome != .infraError || boot.result.lines > 0 {
                 Terminal.print(BootSummaryText.render(boot))
             }

@@ -31,7 +31,7 @@ import Testing
         let analyses = try names.map { try ConsoleLogAnalysis.analyze(path: Fixtures.path($0)) }
         let kinds = [analyses[0].path: ProbeKind.pygrub, analyses[1].path: .kernel]
         var document = AnalysisDocument(
-            boots: analyses.map(\.described), unreadable: [.init(file: "missing.log", message: "no such file")],
+            boots: analyses.map(\.record), unreadable: [.init(file: "missing.log", message: "no such file")],
             comparison: FailurePointComparison(analyses.map { .init(name: $0.path, kind: kinds[$0.path], result: $0.result) }))
         document.diagnosis = LogDiagnosis.diagnose(analyses, kinds: kinds).diagnosis
         return document

@@ -74,7 +74,7 @@ import Testing
     /// A transcript's recorded metadata reaches the JSON contract.
     @Test func transcriptMetadataReachesJSON() throws {
         let analysis = try ConsoleLogAnalysis.analyze(path: Fixtures.path("lab-sysrq-panic"))
-        let json = try JSONEncoder().encode(analysis.described)
+        let json = try JSONEncoder().encode(analysis.record)
         let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
         #expect(object["kind"] as? String == "kernel")
         #expect(object["run"] as? Int == 1)

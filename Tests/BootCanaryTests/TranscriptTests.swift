@@ -58,7 +58,7 @@ final class Collected: @unchecked Sendable {
         // analyze reproduces the live result from the lines and the @end record
         let analysis = try ConsoleLogAnalysis.analyze(path: path)
         #expect(analysis.result.outcome == .booted)
-        #expect(analysis.described.kind == .pygrub)
+        #expect(analysis.record.kind == .pygrub)
     }
 
     @Test func escapingIsReversible() {
@@ -155,7 +155,7 @@ final class Collected: @unchecked Sendable {
         let live = console.judge(finalEnding, at: endTime)
         try writer.write(TranscriptEvent(name: "lifecycle", detail: "stopped destroyed", time: endTime))
         try writer.writeEnd(finalEnding, at: endTime)
-        try writer.writeResult(DescribedBoot(live, kind: .kernel, run: 3))
+        try writer.writeResult(BootRecord(identity: .init(kind: .kernel, run: 3), result: live))
 
         let path = try Fixtures.scratch().appendingPathComponent("\(name).transcript").path
         try Data(sink.bytes).write(to: URL(fileURLWithPath: path))
@@ -164,7 +164,7 @@ final class Collected: @unchecked Sendable {
         #expect(replay.result == live)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        #expect(try encoder.encode(DescribedBoot(replay.result, kind: .kernel, run: 3))
-                == encoder.encode(DescribedBoot(live, kind: .kernel, run: 3)))
+        #expect(try encoder.encode(BootRecord(identity: .init(kind: .kernel, run: 3), result: replay.result))
+                == encoder.encode(BootRecord(identity: .init(kind: .kernel, run: 3), result: live)))
     }
 }

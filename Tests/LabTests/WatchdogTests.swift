@@ -13,7 +13,7 @@ import Testing
 @Suite(.serialized) struct WatchdogTests {
     static let policy = StallPolicy(stallTimeout: 12, frozenAfter: 5)
 
-    func boot(mode: String, onLine: @escaping @Sendable (ConsoleLine, String) -> Void = { _, _ in }) async throws -> ProbeBoot {
+    func boot(mode: String, onLine: @escaping @Sendable (ConsoleLine, String) -> Void = { _, _ in }) async throws -> BootRecord {
         let name = labDomainName(mode)
         let spec = try DomainSpec.labKernel(name: name, cmdline: "console=ttyS0 bootcanary.mode=\(mode) bootcanary.after=wait")
         let probe = BootProbe(connection: try Lab.shared.connect(), ledger: nil,

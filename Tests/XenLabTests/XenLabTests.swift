@@ -42,7 +42,7 @@ struct XenLabTests {
         }
         let poolBefore = try ExternalTool.run("/usr/bin/virsh", ["-c", uri, "pool-info", "boot-scratch"], timeout: 30).status == 0
         let r = try BootcanaryCLI.run(args)
-        let boot = try JSONFormat.decoder().decode(DescribedBoot.self, from: Data(r.out.utf8))
+        let boot = try JSONFormat.decoder().decode(BootRecord.self, from: Data(r.out.utf8))
         #expect(r.status == 0, "\(r.err)")
         #expect(boot.outcome == .booted)
         #expect(boot.lastMilestone == .login)
@@ -65,7 +65,7 @@ struct XenLabTests {
     @Test func corruptKernelIsRefusedByLibxl() throws {
         let r = try BootcanaryCLI.run(["boot", "-c", try lab.uri, "--json", "--quiet", "--host-exec", try lab.value("XEN_LAB_DOM0_EXEC"),
                                        "--pygrub", try lab.value("XEN_LAB_IMAGE_CORRUPT_KERNEL")])
-        let boot = try JSONFormat.decoder().decode(DescribedBoot.self, from: Data(r.out.utf8))
+        let boot = try JSONFormat.decoder().decode(BootRecord.self, from: Data(r.out.utf8))
         #expect(r.status == 2)
         #expect(boot.outcome == .startFailure, "\(boot.ending)")
         guard case .startFailure(let message) = boot.ending else { return }
@@ -76,7 +76,7 @@ struct XenLabTests {
     /// Without a way to read libxl's log, the same refusal proves nothing about the image.
     @Test func corruptKernelWithoutHostAccessIsNotBlamed() throws {
         let r = try BootcanaryCLI.run(["boot", "-c", try lab.uri, "--json", "--quiet", "--pygrub", try lab.value("XEN_LAB_IMAGE_CORRUPT_KERNEL")])
-        let boot = try JSONFormat.decoder().decode(DescribedBoot.self, from: Data(r.out.utf8))
+        let boot = try JSONFormat.decoder().decode(BootRecord.self, from: Data(r.out.utf8))
         #expect(r.status == 3)
         #expect(boot.outcome == .infraError)
         if case .infrastructureError(let message) = boot.ending { #expect(message.contains("--host-exec")) }

@@ -10,7 +10,7 @@ import Testing
 /// stall) is set the way the watchdog would have.
 @Suite struct CorrelatorTests {
     static func boot(_ fixture: String, _ kind: ProbeKind, run: Int, disk: Bool? = nil, frozenAfter: Double? = nil,
-                     host: BootObservation.Host = .suspect) throws -> BootObservation {
+                     host: BootHost = .suspect) throws -> BootObservation {
         let analysis = try ConsoleLogAnalysis.analyze(path: Fixtures.path(fixture))
         var b = BootObservation(kind: kind, run: run, host: host, usesGuestDisk: disk ?? (kind != .installer), result: analysis.result)
         if let silence = frozenAfter {

@@ -66,6 +66,6 @@ import Testing
         let text = try #require(dom["text"] as? String)
         #expect(text.contains(ReportWords.verdict(report.record.diagnosis.verdict)))
         #expect(text.contains(report.record.diagnosis.summary))
-        for b in report.boots { #expect(text.contains(b.label)) }
+        for b in report.boots { #expect(text.contains(b.label.description)) }
     }
 }

@@ -86,7 +86,7 @@ import Testing
         let html = HTMLReport.render(report)
         #expect(html.occurrences(of: "<g class=\"tl-row ") == report.boots.count)
         for b in report.boots {
-            #expect(html.contains("<g class=\"tl-row \(TimelineSVG.outcomeClass(b.described.outcome))\" id=\"tl-\(b.anchor)\">"))
+            #expect(html.contains("<g class=\"tl-row \(TimelineSVG.outcomeClass(b.record.outcome))\" id=\"tl-\(b.anchor)\">"))
             #expect(html.contains("<details id=\"\(b.anchor)\""))
         }
         // Every in-page link has its target.
@@ -122,7 +122,7 @@ import Testing
         for b in report.boots {
             let row = try Self.row(svg, b)
             let band = row.components(separatedBy: "class=\"tl-stall\"").count - 1
-            guard b.described.outcome == .stalled, let last = b.described.lastByteSeconds, let end = b.described.secondsToOutcome else {
+            guard b.record.outcome == .stalled, let last = b.record.lastByteSeconds, let end = b.record.secondsToOutcome else {
                 #expect(band == 0, "\(b.label) has a stall band")
                 continue
             }

@@ -90,20 +90,20 @@ import Testing
         let seen = try Tool.reportCheck("junit", try write(JUnitReport.render(report), "junit.xml"))
         let cases = try #require(seen["cases"] as? [[String: Any]])
         #expect(cases.count == report.boots.count)
-        let failing = report.boots.filter { !$0.described.outcome.isSuccess && $0.described.outcome != .infraError }
+        let failing = report.boots.filter { !$0.record.outcome.isSuccess && $0.record.outcome != .infraError }
         let suite = try #require((seen["suites"] as? [[String: String]])?.first)
         #expect(suite["tests"] == "\(report.boots.count)" && suite["failures"] == "\(failing.count)" && suite["errors"] == "0")
         #expect((seen["rootAttributes"] as? [String: String])?["failures"] == "\(failing.count)")
         for (c, b) in zip(cases, report.boots) {
-            #expect(c["name"] as? String == UntrustedText.visible(b.label, limit: 100))
+            #expect(c["name"] as? String == UntrustedText.visible(b.label.description, limit: 100))
             let failure = c["failure"] as? [String: Any]
             #expect((failure != nil) == b.failed)
             guard let failure else { continue }
-            #expect(failure["type"] as? String == b.described.outcome.rawValue)
+            #expect(failure["type"] as? String == b.record.outcome.rawValue)
             let message = try #require(failure["message"] as? String)
-            #expect(message.hasPrefix(UntrustedText.visible(ReportWords.outcome(b.described))))
+            #expect(message.hasPrefix(UntrustedText.visible(ReportWords.outcome(b.record))))
             let body = try #require(failure["text"] as? String)
-            if let title = b.described.title { #expect(body.contains("title: " + UntrustedText.visible(title, limit: 590).prefix(100))) }
+            if let title = b.record.title { #expect(body.contains("title: " + UntrustedText.visible(title, limit: 590).prefix(100))) }
             // The last console lines, ending with the line the boot stopped at.
             let lastLine = try #require(b.excerpt?.tail.last ?? b.excerpt?.head.last)
             #expect(body.contains("last console lines:"))
@@ -116,8 +116,8 @@ import Testing
 
     @Test func junitInfraErrorIsAnError() throws {
         var report = try ReportFixtures.report("lab-sick-host")
-        report.boots[1].described.outcome = .infraError
-        report.boots[1].described.ending = .infrastructureError("console could not be opened")
+        report.boots[1].record.outcome = .infraError
+        report.boots[1].record.ending = .infrastructureError("console could not be opened")
         let seen = try Tool.reportCheck("junit", try write(JUnitReport.render(report), "junit.xml"))
         let cases = try #require(seen["cases"] as? [[String: Any]])
         #expect(cases[1]["failure"] is NSNull && (cases[1]["error"] as? [String: Any])?["type"] as? String == "infra_error")

@@ -30,8 +30,8 @@ import Testing
         let rows = table.split(separator: "\n").dropFirst(2)
         #expect(rows.count == report.boots.count)
         for (row, boot) in zip(rows, report.boots) {
-            #expect(row.hasPrefix("| \(MarkdownText.inline(boot.label)) |"))
-            #expect(row.contains(MarkdownText.code(boot.described.lastMilestone.rawValue)))
+            #expect(row.hasPrefix("| \(MarkdownText.inline(boot.label.description)) |"))
+            #expect(row.contains(MarkdownText.code(boot.record.lastMilestone.rawValue)))
             #expect(Self.cells(String(row)) == 7, "\(row)")
         }
     }

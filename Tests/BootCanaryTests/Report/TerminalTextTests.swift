@@ -59,7 +59,7 @@ import Testing
         let report = try ReportFixtures.report("hostile")
         var texts = [VerdictText.render(record.diagnosis), CanaryStatus.line(record)]
         for b in report.boots {
-            let d = b.described
+            let d = b.record
             texts.append(TerminalText.block(d.title ?? ""))
             texts.append(LiveConsole.format(ConsoleLine(number: 1, bytes: Array((d.lastLine ?? "").utf8), terminator: .lf, time: nil), time: nil))
         }
