@@ -74,7 +74,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
                     for p in plans { Terminal.progress("  \(p.kind.rawValue): \(p.summary)") }
                     Terminal.progress("  up to \(runs) run(s) of each kind, \(width) at a time; transcripts in \(outURL.appendingPathComponent("transcripts").path)")
                 case .started(let name, let kind, let rep, let host):
-                    Terminal.progress("  start   \(kind.rawValue)#\(rep)\(host == .control ? "@control" : "")  (\(name))")
+                    Terminal.progress("  start   \(BootLabel(kind: kind, run: rep, host: host))  (\(name))")
                 case .finished(let boot):
                     Terminal.progress("  done    " + VerdictText.bootLine(boot))
                 case .interim(let d):
