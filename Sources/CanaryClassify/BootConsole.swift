@@ -16,7 +16,7 @@ import CanaryConsole
 /// try writer.write(console.finish())
 /// let result = console.judge(ending, at: endTime)
 /// try writer.writeEnd(ending, at: endTime)
-/// try writer.writeResult(BootRecord(result, kind: .kernel, run: 1, transcript: path))
+/// try writer.writeResult(BootRecord(identity: .init(kind: .kernel, run: 1), result: result, source: .init(transcript: path)))
 /// ```
 public struct BootConsole: Sendable {
     public private(set) var assembler: LineAssembler
