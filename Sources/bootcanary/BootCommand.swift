@@ -26,8 +26,8 @@ struct BootCommand: AsyncParsableCommand {
         defer { SignalTrap.yieldToTeardown() }
         var status: Int32 = 0
         try await reportingFailures {
-            let connection = try connect.open()
-            let facts = try HostFacts.gather(from: connection)
+            let connection = try await connect.open()
+            let facts = try await BlockingCall.run { () throws(LibvirtError) in try HostFacts.gather(from: connection) }
             let plan = try ProbePlanner.single(try probe.resolvedInputs(on: connection).0, facts: facts)
             let runID = ProbeName.newRunID()
             let ledger = try Ledger(runID: runID)

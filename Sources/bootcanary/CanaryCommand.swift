@@ -87,7 +87,7 @@ struct CanaryCommand: AsyncParsableCommand {
         if connect.uri == nil, let uri = profile.connect {
             do { connection = try Connection.withKeepAlive(uri: uri) } catch { throw Failure.unknown(ConnectionAdvice.explain(error, uri: uri)) }
         } else {
-            connection = try connect.open()
+            connection = try await connect.open()
         }
         var session = DiagnoseSession(suspect: connection, control: nil, inputs: profile.inputs, settings: profile.settings,
                                       maxRuns: profile.runs, parallel: profile.parallel, out: out, command: CommandLine.arguments)

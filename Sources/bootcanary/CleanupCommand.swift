@@ -13,7 +13,7 @@ struct CleanupCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let connection = try connect.open()
+            let connection = try await connect.open()
             let report = await Cleanup(connection: connection, hostAccess: connect.hostAccess(for: connection)).run()
             for name in report.destroyed { Terminal.print("destroyed domain \(name)") }
             for path in report.removedFolders { Terminal.print("removed scratch folder \(path)") }

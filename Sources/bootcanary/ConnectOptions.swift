@@ -23,9 +23,13 @@ struct ConnectOptions: ParsableArguments {
     /// The URI that will be used, for messages.
     var effectiveURI: String? { uri ?? ProcessInfo.processInfo.environment["LIBVIRT_DEFAULT_URI"] }
 
-    func open(readOnly: Bool = false) throws -> Connection {
+    /// Opens the connection on the blocking pool: against a daemon that accepts the socket and
+    /// then never answers, virConnectOpen waits for libvirt's own timeouts, and a cooperative
+    /// thread must not wait with it (DomainSampler says why).
+    func open(readOnly: Bool = false) async throws -> Connection {
+        let uri = uri
         do {
-            return try Connection.withKeepAlive(uri: uri, readOnly: readOnly)
+            return try await BlockingCall.run { () throws(LibvirtError) in try Connection.withKeepAlive(uri: uri, readOnly: readOnly) }
         } catch {
             throw Failure.unknown(ConnectionAdvice.explain(error, uri: effectiveURI))
         }

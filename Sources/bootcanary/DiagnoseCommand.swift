@@ -44,7 +44,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
             }
             let outURL = URL(fileURLWithPath: out)
             try OutputFolder.prepare(outURL)
-            let suspect = try connect.open()
+            let suspect = try await connect.open()
             let (inputs, guestXML) = try probe.resolvedInputs(on: suspect)
             if let guestXML {
                 // The guest's definition as it was, beside the run: what was booted copies of.

@@ -1,8 +1,10 @@
 import ArgumentParser
+import CanaryEvidence
 import CanaryHostFacts
 import CanaryModel
 import CanaryProbe
 import Foundation
+import Libvirt
 
 /// `bootcanary host [-c URI] [--json]`: the facts a diagnosis starts from.
 struct HostCommand: AsyncParsableCommand {
@@ -15,8 +17,8 @@ struct HostCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingFailures {
-            let connection = try connect.open(readOnly: true)
-            let facts = try HostFacts.gather(from: connection)
+            let connection = try await connect.open(readOnly: true)
+            let facts = try await BlockingCall.run { () throws(LibvirtError) in try HostFacts.gather(from: connection) }
             if json { Terminal.printJSON(try JSONFormat.string(facts)) } else { Terminal.print(HostFactsText.render(facts)) }
         }
     }
