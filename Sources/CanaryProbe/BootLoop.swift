@@ -1,5 +1,6 @@
 import CanaryClassify
 import CanaryConsole
+import CanaryModel
 
 /// The boot loop's decisions, without a guest: fed what happened — console bytes, libvirt's
 /// lifecycle events, the sampler's looks, clock ticks — in the order it happened, it says when
@@ -62,13 +63,19 @@ struct BootLoop {
     private var stopReason: DomainStopReason?
     private var settleUntil: Double?
     private(set) var ending: BootEnding?
+    /// This host's healthy boots of this kind (`--no-history`: nil).
+    let history: SilenceHistory?
+    /// The limits for the kernel the console named, once it did.
+    private var limits: SilenceLimits?
+    private var limitsLooked = false
 
     /// `startedPaused`: the domain was created paused and resumed by us (its own "resumed"
     /// event is still to come).
-    init(console: BootConsole, watchdog: BootWatchdog, timeout: Double, startedPaused: Bool) {
+    init(console: BootConsole, watchdog: BootWatchdog, timeout: Double, startedPaused: Bool, history: SilenceHistory? = nil) {
         self.console = console
         self.watchdog = watchdog
         self.timeout = timeout
+        self.history = history
         ownResumeSeen = !startedPaused
     }
 
@@ -133,8 +140,27 @@ struct BootLoop {
         if let (silence, vcpu) = watchdog.stall(now: now, silentSince: max(silentSince, 0), anyOutput: console.classifier.bytes > 0) {
             return end(.stall(silenceSeconds: silence, vcpu: vcpu), &step)
         }
+        if let (silence, vcpu, note) = stallByHistory(now: now, silentSince: max(silentSince, 0)) {
+            step.note = note
+            return end(.stall(silenceSeconds: silence, vcpu: vcpu), &step)
+        }
         if now >= timeout { return end(.timeout, &step) }
         return step
+    }
+
+    /// A silence longer than this host's healthy boots of the same kernel ever showed at the
+    /// milestone the console is at.
+    private mutating func stallByHistory(now: Double, silentSince: Double) -> (Double, VCPUPattern, String)? {
+        guard let history, console.classifier.bytes > 0 else { return nil }
+        if !limitsLooked, let banner = console.classifier.sighting(of: .kernel) {
+            limitsLooked = true
+            limits = KernelBanner.release(fromBanner: banner.text).flatMap { history.limits(kernel: $0) }
+        }
+        let milestone = console.classifier.lastMilestone
+        guard let limits, let limit = limits.limit(at: milestone), now - silentSince >= limit,
+              let vcpu = watchdog.patternOfSilence(now: now, silentSince: silentSince) else { return nil }
+        let silence = now - silentSince
+        return (silence, vcpu, limits.note(silence: silence, at: milestone))
     }
 
     private mutating func end(_ e: BootEnding, _ step: inout Step) -> Step {

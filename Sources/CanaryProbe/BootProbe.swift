@@ -237,7 +237,7 @@ public struct BootProbe: Sendable {
             }
         }
         var machine = BootLoop(console: console, watchdog: BootWatchdog(policy: settings.stall, vcpus: spec.vcpus),
-                               timeout: settings.timeout, startedPaused: mode.paused)
+                               timeout: settings.timeout, startedPaused: mode.paused, history: settings.history[kind])
 
         func write(_ lines: [ConsoleLine]) {
             guard !lines.isEmpty else { return }

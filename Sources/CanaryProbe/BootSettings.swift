@@ -1,4 +1,5 @@
 import CanaryClassify
+import CanaryModel
 
 /// Settings of one boot that do not come from its domain spec.
 public struct BootSettings: Sendable {
@@ -18,6 +19,9 @@ public struct BootSettings: Sendable {
     public static let defaultPVHFirmware = "/usr/lib/grub-xen/grub-i386-xen_pvh.bin"
 
     public static let defaultTimeout = 600.0
+    /// This host's healthy boots per kind (`SilenceHistory`); empty with `--no-history` or
+    /// before a host has any.
+    public var history: [ProbeKind: SilenceHistory] = [:]
 
     public init(timeout: Double = BootSettings.defaultTimeout, stall: StallPolicy = StallPolicy(),
                 classifier: ClassifierOptions = ClassifierOptions()) {

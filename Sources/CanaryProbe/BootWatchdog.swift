@@ -115,6 +115,16 @@ public struct BootWatchdog: Sendable {
         return nil
     }
 
+    /// What the vCPUs did during a silence that this host's history already calls a stall
+    /// (`SilenceLimits`): nil while the looks since the last byte span under two seconds,
+    /// `unknown` when they stopped reaching the present.
+    public func patternOfSilence(now: Double, silentSince: Double) -> VCPUPattern? {
+        if pausedNow { return nil }
+        let window = samples.filter { $0.seconds > silentSince }
+        guard let last = window.last, now - last.seconds <= Self.freshSampleSeconds else { return .unknown }
+        return pattern(in: window)
+    }
+
     /// What the vCPUs did over a window of samples: not advancing at all, advancing at about
     /// the full rate, or in between. Needs samples spanning at least two seconds.
     public func pattern(in window: [Sample]) -> VCPUPattern? {

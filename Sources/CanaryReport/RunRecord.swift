@@ -62,9 +62,17 @@ public struct RunRecord: Codable, Sendable, Equatable {
         public var expect: String?
         public var image: String?
         public var control: String?
+        /// Healthy boots this host's history held per kind at the start (`SilenceHistory`);
+        /// absent with `--no-history`.
+        public var historyBoots: [String: Int]?
+        /// Why a history could not be used (an unreadable file, no host UUID).
+        public var historyNotes: [String]?
 
         public init(kinds: [Kind], runs: Int, parallel: Int, timeoutSeconds: Double, stallTimeoutSeconds: Double,
-                    frozenAfterSeconds: Double, expect: String?, image: String?, control: String?) {
+                    frozenAfterSeconds: Double, expect: String?, image: String?, control: String?,
+                    historyBoots: [String: Int]? = nil, historyNotes: [String]? = nil) {
+            self.historyBoots = historyBoots
+            self.historyNotes = historyNotes
             self.kinds = kinds
             self.runs = runs
             self.parallel = parallel

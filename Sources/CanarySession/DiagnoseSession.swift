@@ -28,6 +28,9 @@ public struct DiagnoseSession: Sendable {
     /// Stop booting once the verdict cannot change. Off: every kind boots `maxRuns` times in
     /// one round, whatever the boots say (the usual fixed-matrix practice, for comparisons).
     public var earlyStop = true
+    /// Learn from and use this host's healthy boots (`--no-history`: false).
+    public var useHistory = true
+    public var historyStore = HistoryStore()
     /// How to run the suspect host's own tools (`--host-exec`, ssh, local); nil: none.
     public var hostAccess: HostAccess?
 
@@ -71,6 +74,9 @@ public struct DiagnoseSession: Sendable {
             guestMemoryMiB: first?.memoryMiB ?? 256, guestVCPUs: first?.vcpus ?? 1)
         progress(.planned(host: facts, plans: plans, parallel: width))
 
+        var settings = self.settings
+        let history = useHistory ? historyStore.load(hostUUID: facts.hostUUID, kinds: plans.map(\.kind)) : nil
+        settings.history = history?.histories ?? [:]
         var runner = ProbeRunner(connection: suspect, ledger: ledger, settings: settings, hostAccess: hostAccess)
         runner.host = .suspect
         let matrix = ProbeMatrix(runner: runner, runID: runID, transcripts: transcripts, parallel: width)
@@ -83,7 +89,8 @@ public struct DiagnoseSession: Sendable {
         var controlTask: Task<[BootRecord], Never>?
         if let control, let controlFacts {
             let controlPlans = try ProbePlanner.matrix(inputs, facts: controlFacts)
-            var controlRunner = ProbeRunner(connection: control, ledger: ledger, settings: settings,
+            // The control host is another host: the suspect's history says nothing of it.
+            var controlRunner = ProbeRunner(connection: control, ledger: ledger, settings: self.settings,
                                             hostAccess: HostAccess.forConnection(uri: control.uri, hostExec: nil))
             controlRunner.host = .control
             let controlMatrix = ProbeMatrix(runner: controlRunner, runID: runID + "c", transcripts: transcripts.appendingPathComponent("control"),
@@ -131,11 +138,18 @@ public struct DiagnoseSession: Sendable {
                         runs: maxRuns, parallel: width, timeoutSeconds: settings.timeout,
                         stallTimeoutSeconds: settings.stall.stallTimeout, frozenAfterSeconds: settings.stall.frozenAfter,
                         expect: { if case .regex(let p) = settings.classifier.success { return p } else { return nil } }(),
-                        image: inputs.image, control: control?.uri),
+                        image: inputs.image, control: control?.uri,
+                        historyBoots: history.map { h in Dictionary(uniqueKeysWithValues: plans.map { ($0.kind.rawValue, h.histories[$0.kind]?.boots.count ?? 0) }) },
+                        historyNotes: history.flatMap { $0.notes.isEmpty ? nil : $0.notes }),
             boots: collected.observations.sorted { ($0.host == .control ? 1 : 0, $0.kind, $0.run) < ($1.host == .control ? 1 : 0, $1.kind, $1.run) }
                 .map { RunFolder.relativize($0.record, in: out) },
             diagnosis: final)
         try record.write(to: out.appendingPathComponent("run.json"))
+        // Only a run that found host and image healthy teaches what normal looks like: the
+        // boots of a sick host would widen the limits that are meant to catch it.
+        if let history, final.verdict == .healthy {
+            try? historyStore.record(collected.boots, hostUUID: facts.hostUUID, existing: history.histories)
+        }
         return record
     }
 }

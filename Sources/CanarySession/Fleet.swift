@@ -59,6 +59,8 @@ public struct Fleet: Sendable {
     public var concurrency: Int
     public var hostTimeout: Double
     public var connectTimeout: Double = 60
+    /// Each host learns from and uses its own history of healthy boots (`--no-history`: false).
+    public var useHistory = true
     public var command: [String]
 
     public init(hosts: [Host], profile: CanaryProfile, out: URL, concurrency: Int, hostTimeout: Double, command: [String]) {
@@ -128,6 +130,7 @@ public struct Fleet: Sendable {
             var session = DiagnoseSession(suspect: connection, control: nil, inputs: profile.inputs, settings: profile.settings,
                                           maxRuns: profile.runs, parallel: profile.parallel, out: folder, command: command)
             session.mode = "canary"
+            session.useHistory = useHistory
             session.deadline = Date().addingTimeInterval(hostTimeout)
             let record = try await session.run()
             _ = try? ReportWriter.write(record, recordFolder: folder, formats: [.md, .html])

@@ -30,6 +30,7 @@ struct CanaryCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Folder for run.json, reports and transcripts (default: a new folder under /var/lib/bootcanary/canary).", valueName: "DIR")) var out: String?
     @Option(help: ArgumentHelp("Run on every libvirt URI in FILE (one per line).", valueName: "FILE")) var hosts: String?
     @Option(name: .customLong("fleet-parallel"), help: ArgumentHelp("Hosts at once with --hosts.", valueName: "N")) var fleetParallel = 4
+    @Flag(name: .customLong("no-history"), help: "Neither use nor extend each host's history of healthy boots.") var noHistory = false
     @Option(name: .customLong("host-timeout"), help: ArgumentHelp("No new boot starts on a host after S seconds (--hosts).", valueName: "S")) var hostTimeout = 3600.0
 
     func validate() throws {
@@ -92,6 +93,7 @@ struct CanaryCommand: AsyncParsableCommand {
         var session = DiagnoseSession(suspect: connection, control: nil, inputs: profile.inputs, settings: profile.settings,
                                       maxRuns: profile.runs, parallel: profile.parallel, out: out, command: CommandLine.arguments)
         session.mode = "canary"
+        session.useHistory = !noHistory
         let record = try await session.run { event in
             if case .finished(let boot) = event { Terminal.progress("  " + VerdictText.bootLine(boot)) }
         }
@@ -119,8 +121,9 @@ struct CanaryCommand: AsyncParsableCommand {
         do { list = try Fleet.readHosts(hostsFile) } catch let problem as Fleet.Problem { throw Failure.usage(problem.description) }
         if connect.uri != nil { throw Failure.usage("--hosts lists the hosts; -c/--connect does not apply") }
         Terminal.progress("bootcanary: fleet canary on \(list.count) hosts, \(fleetParallel) at a time; report in \(out.path)")
-        let fleet = Fleet(hosts: list, profile: profile, out: out, concurrency: fleetParallel, hostTimeout: hostTimeout,
+        var fleet = Fleet(hosts: list, profile: profile, out: out, concurrency: fleetParallel, hostTimeout: hostTimeout,
                           command: CommandLine.arguments)
+        fleet.useHistory = !noHistory
         let (report, records) = await fleet.run { Terminal.progress("  " + $0) }
         try write(try JSONFormat.encoder().encode(report) + Data("\n".utf8), to: out.appendingPathComponent("fleet.json").path)
         try write(Data(FleetReportText.markdown(report).utf8), to: out.appendingPathComponent("fleet.md").path)

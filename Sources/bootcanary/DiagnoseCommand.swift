@@ -26,6 +26,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
     var out: String
     @Flag(name: .customLong("no-early-stop"), help: "Boot every kind --runs times even once the verdict is settled (for comparisons and benchmarks).")
     var noEarlyStop = false
+    @Flag(name: .customLong("no-history"), help: "Neither use nor extend this host's history of healthy boots: silences stall only after the fixed --stall-timeout / --frozen-after.")
+    var noHistory = false
 
     mutating func validate() throws {
         if let problem = ProbeLimits.runs.flagProblem(Double(runs)) { throw ValidationError(problem) }
@@ -66,6 +68,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
             var session = DiagnoseSession(suspect: suspect, control: controlConnection, inputs: inputs, settings: probe.settings,
                                           maxRuns: runs, parallel: parallel, out: outURL, command: CommandLine.arguments)
             session.earlyStop = !noEarlyStop
+            session.useHistory = !noHistory
             session.hostAccess = connect.hostAccess(for: suspect)
             let record = try await session.run { event in
                 switch event {
