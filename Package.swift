@@ -53,14 +53,14 @@ let package = Package(
         ),
         // Evidence: host access (local, ssh, --host-exec), the host's tools and logs, the blocking
         // pool, teardown on a signal. Runs processes and waits, no libvirt.
-        .target(name: "CanaryEvidence", dependencies: ["CanaryHostFacts", "CanaryReport"]),
+        .target(name: "CanaryEvidence", dependencies: ["CanaryHostFacts", "CanaryModel"]),
         // Probe: plans, domain XML, the boot loop, the watchdog, the ledger, host facts gathered
         // from a connection.
         .target(
             name: "CanaryProbe",
             dependencies: [
                 "CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryEvidence", "CanaryHostFacts",
-                "CanaryModel", "CanaryReport", "Libvirt",
+                "CanaryModel", "Libvirt",
             ]
         ),
         // Session: a diagnose / canary / fleet run: plans, runs, records, renders.

@@ -1,4 +1,4 @@
-import CanaryReport
+import CanaryModel
 import Foundation
 
 /// The log where the hypervisor's toolstack writes why it refused a domain.

@@ -1,4 +1,4 @@
-import CanaryReport
+import CanaryModel
 import Foundation
 
 /// Finds the installer kernel and initrd in an install tree the way virt-install does

@@ -1,4 +1,4 @@
-import CanaryReport
+import CanaryModel
 import Foundation
 
 /// A file named by an install tree's own metadata (`.treeinfo`'s `kernel = ...`), resolved

@@ -1,3 +1,4 @@
+import CanaryModel
 import CanaryConsole
 
 /// Text for a terminal: the one function every line the CLI prints goes through (console

@@ -1,3 +1,4 @@
+import CanaryModel
 import Foundation
 import Testing
 @testable import CanaryReport
