@@ -241,6 +241,7 @@ public enum HTMLReport {
         o += "stall after \(ReportWords.seconds(p.stallTimeoutSeconds)) of silence (\(ReportWords.seconds(p.frozenAfterSeconds)) with frozen vCPUs)"
         if let e = p.expect { o += "; success marker <code>\(HTMLText.guest(e, limit: 200))</code>" }
         o += ". bootcanary \(HTMLText.guest(r.tool.version, limit: 40)), \(HTMLText.guest(r.mode, limit: 20)) mode.</p>\n"
+        if let h = ReportWords.history(p) { o += "<p>\(HTMLText.guest(h, limit: 2000))</p>\n" }
         o += "<details><summary>Why: rule <code>\(HTMLText.guest(d.rule, limit: 100))</code>\(d.settled ? " (settled: more boots could not change the verdict)" : "")</summary>\n<ul class=\"reasoning\">"
         for line in d.reasoning {
             o += "<li\(line.hasSuffix("does not apply") ? " class=\"na\"" : "")>\(HTMLText.guest(line, limit: 1000))</li>"

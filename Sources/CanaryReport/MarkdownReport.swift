@@ -131,6 +131,7 @@ public enum MarkdownReport {
         out.append("")
         let p = r.plan
         para("Up to \(p.runs) run\(p.runs == 1 ? "" : "s") of each kind, \(p.parallel) at a time; boot timeout \(ReportWords.seconds(p.timeoutSeconds)), stall after \(ReportWords.seconds(p.stallTimeoutSeconds)) of silence (\(ReportWords.seconds(p.frozenAfterSeconds)) with frozen vCPUs)" + (p.expect.map { "; success marker \(MarkdownText.inline($0))" } ?? "") + ".")
+        if let h = ReportWords.history(p) { para(MarkdownText.inline(h)) }
         let applied = d.reasoning.filter { !$0.hasSuffix("does not apply") }
         para("Decided by rule \(MarkdownText.inline(d.rule))\(d.settled ? " (settled: more boots could not change it)" : "").")
         if !applied.isEmpty {

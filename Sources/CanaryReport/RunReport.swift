@@ -232,6 +232,16 @@ public struct TranscriptExcerpt: Sendable {
 
 /// The words reports share: verdicts and actions as a person says them, numbers and times.
 public enum ReportWords {
+    /// What the host's history of healthy boots allowed (docs/contract.md, stalls), from the
+    /// plan; nil for records written before there was one. Plain text: the caller escapes it.
+    public static func history(_ plan: RunRecord.Plan) -> String? {
+        guard let known = plan.historyBoots else { return nil }
+        let counts = plan.kinds.map { "\($0.kind.rawValue) \(known[$0.kind.rawValue] ?? 0)" }.joined(separator: ", ")
+        var s = "Healthy boots in this host's history at the start: \(counts); a kind with 20 of one kernel may stall sooner where its boots never stayed silent as long (the boot's notes say so)"
+        for note in plan.historyNotes ?? [] { s += "; " + note }
+        return s + "."
+    }
+
     public static func verdict(_ v: Verdict) -> String {
         switch v {
         case .healthy: "Healthy"

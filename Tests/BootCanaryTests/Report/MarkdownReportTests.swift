@@ -23,6 +23,20 @@ import Testing
         #expect(order.compactMap { $0 } == order.compactMap { $0 }.sorted())
     }
 
+    /// The plan says what the host's history held, and records from before there was one say
+    /// nothing about it.
+    @Test func historyIsNamedWhenTheRunHadOne() throws {
+        var report = try ReportFixtures.report(ReportFixtures.names[0])
+        #expect(!MarkdownReport.render(report).contains("this host's history"))
+        #expect(!HTMLReport.render(report).contains("this host&#39;s history") && !HTMLReport.render(report).contains("this host's history"))
+        let kinds = report.record.plan.kinds.map(\.kind.rawValue)
+        report.record.plan.historyBoots = Dictionary(uniqueKeysWithValues: kinds.enumerated().map { ($1, 20 + $0) })
+        let md = MarkdownReport.render(report)
+        let counts = kinds.enumerated().map { "\($1) \(20 + $0)" }.joined(separator: ", ")
+        #expect(md.contains("Healthy boots in this host's history at the start: \(counts)"))
+        #expect(HTMLReport.render(report).contains("Healthy boots in this host"))
+    }
+
     @Test(arguments: ReportFixtures.names) func everyBootHasATableRow(_ name: String) throws {
         let report = try ReportFixtures.report(name)
         let md = MarkdownReport.render(report)
