@@ -159,6 +159,11 @@ struct BootLoop {
         let milestone = console.classifier.lastMilestone
         guard let limits, let limit = limits.limit(at: milestone), now - silentSince >= limit,
               let vcpu = watchdog.patternOfSilence(now: now, silentSince: silentSince) else { return nil }
+        // Spinning vCPUs are the guest's own hang, and its detectors will name it (soft lockup
+        // after 20 s, an RCU stall after 21 s, with the function): stopping first would lose
+        // that title. Frozen or idle vCPUs at a step where healthy boots never paused print
+        // nothing more that waiting would add.
+        guard vcpu == .frozen || vcpu == .idle else { return nil }
         let silence = now - silentSince
         return (silence, vcpu, limits.note(silence: silence, at: milestone))
     }

@@ -4,7 +4,7 @@ import CanaryProbe
 import Foundation
 
 /// Where each host's healthy boots are kept between runs (`SilenceHistory`, one file per host
-/// UUID and kind): `$BOOTCANARY_STATE_DIR/history`, else `/var/lib/bootcanary/history` for
+/// UUID and kind): `$BOOTCANARY_HISTORY_DIR`, else `$BOOTCANARY_STATE_DIR/history`, else `/var/lib/bootcanary/history` for
 /// root, else `~/.local/state/bootcanary/history`, beside the ledger.
 ///
 /// A history file that cannot be read is left alone and the fixed thresholds apply: a bad
@@ -16,6 +16,7 @@ public struct HistoryStore: Sendable {
     public init(folder: URL = HistoryStore.defaultFolder()) { self.folder = folder }
 
     public static func defaultFolder() -> URL {
+        if let dir = ProcessInfo.processInfo.environment["BOOTCANARY_HISTORY_DIR"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
         if let dir = ProcessInfo.processInfo.environment["BOOTCANARY_STATE_DIR"], !dir.isEmpty {
             return URL(fileURLWithPath: dir).appendingPathComponent("history")
         }

@@ -28,6 +28,10 @@ enum CLI {
         process.executableURL = exe
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
+        // Each run starts without a history of healthy boots, so its stalls come from the
+        // fixed thresholds the test was written against, whatever earlier runs on this
+        // machine taught (a test that wants a history passes its own folder).
+        env["BOOTCANARY_HISTORY_DIR"] = FileManager.default.temporaryDirectory.appendingPathComponent("history-\(UUID().uuidString)").path
         env.merge(environment) { _, new in new }
         process.environment = env
         let outFile = FileManager.default.temporaryDirectory.appendingPathComponent("cli-out-\(UUID().uuidString)")

@@ -60,7 +60,11 @@ enum BootcanaryCLI {
 
     static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         guard let exe = executable else { throw XenLabMissing(what: "the bootcanary executable") }
-        let r = try ExternalTool.run(exe.path, arguments, timeout: 1800)
+        // Without a history of healthy boots: the fixed stall thresholds, whatever earlier runs
+        // on this machine taught (LabTests' CLI.run says why).
+        var env = ProcessInfo.processInfo.environment
+        env["BOOTCANARY_HISTORY_DIR"] = FileManager.default.temporaryDirectory.appendingPathComponent("history-\(UUID().uuidString)").path
+        let r = try ExternalTool.run(exe.path, arguments, timeout: 1800, environment: env)
         return (r.status, r.stdout, r.stderr)
     }
 }

@@ -109,6 +109,26 @@ import Testing
         #expect(step.note?.contains("never took more than 0.5 s in 20 healthy boots of kernel 6.1.0-57-cloud-amd64") == true)
     }
 
+    /// A spinning guest is left to its own detectors, which name the function.
+    @Test func spinningVCPUsWaitForTheGuestsDetectors() throws {
+        var m = try Self.machine(history: SilenceHistoryTests.history(SilenceHistory.minimumBoots, [.kernel: 0.5]))
+        _ = m.handle(BootLoopTests.text(Self.banner, at: 1), now: 1)
+        for t in stride(from: 2.0, through: 30, by: 1) {
+            #expect(m.handle(BootLoopTests.running(t, cpu: t), now: t).ending == nil)
+        }
+    }
+
+    /// Idle vCPUs (advancing a little) at a step healthy boots never paused at stall early too.
+    @Test func idleVCPUsStallEarly() throws {
+        var m = try Self.machine(history: SilenceHistoryTests.history(SilenceHistory.minimumBoots, [.kernel: 0.5]))
+        _ = m.handle(BootLoopTests.text(Self.banner, at: 1), now: 1)
+        var ending: BootEnding?
+        for t in stride(from: 2.0, through: 14, by: 1) where ending == nil {
+            ending = m.handle(BootLoopTests.running(t, cpu: t * 0.05), now: t).ending
+        }
+        #expect(ending == .stall(silenceSeconds: 8, vcpu: .idle))
+    }
+
     @Test func withoutHistoryTheFixedThresholdsStay() throws {
         var m = try Self.machine(history: nil)
         #expect(Self.run(&m, until: 14).ending == nil)
