@@ -71,13 +71,14 @@ public struct DiagnoseSession: Sendable {
             guestMemoryMiB: first?.memoryMiB ?? 256, guestVCPUs: first?.vcpus ?? 1)
         progress(.planned(host: facts, plans: plans, parallel: width))
 
+        let collected = BootCollector()
         var runner = ProbeRunner(connection: suspect, ledger: ledger, settings: settings, hostAccess: hostAccess)
         runner.host = .suspect
+        runner.onCreate = { collected.add($0) }
         let matrix = ProbeMatrix(runner: runner, runID: runID, transcripts: transcripts, parallel: width)
         let context = DiagnosisContext(hostname: facts.hostname, blastRadius: facts.blastRadius,
                                        availableKinds: Set(plans.map(\.kind)), hasControl: control != nil, maxRuns: maxRuns)
         let schedule = DiagnosisSchedule(kinds: plans.map(\.kind), maxRuns: maxRuns)
-        let collected = BootCollector()
 
         // The control host boots each kind once, alongside the first round.
         var controlTask: Task<[BootRecord], Never>?
@@ -86,6 +87,7 @@ public struct DiagnoseSession: Sendable {
             var controlRunner = ProbeRunner(connection: control, ledger: ledger, settings: settings,
                                             hostAccess: HostAccess.forConnection(uri: control.uri, hostExec: nil))
             controlRunner.host = .control
+            controlRunner.onCreate = { collected.add($0) }
             let controlMatrix = ProbeMatrix(runner: controlRunner, runID: runID + "c", transcripts: transcripts.appendingPathComponent("control"),
                                             parallel: width)
             controlTask = Task {
@@ -136,6 +138,7 @@ public struct DiagnoseSession: Sendable {
                 .map { RunFolder.relativize($0.record, in: out) },
             diagnosis: final)
         try record.write(to: out.appendingPathComponent("run.json"))
+        try ReproduceFolder.write(record, boots: collected.reproducible, to: out)
         return record
     }
 }
@@ -143,8 +146,12 @@ public struct DiagnoseSession: Sendable {
 /// Boots as they finish, from the matrix's tasks.
 final class BootCollector: Sendable {
     private let list = Mutex<[BootRecord]>([])
+    private let created = Mutex<[ReproducibleBoot]>([])
 
     func add(_ boot: BootRecord) { list.withLock { $0.append(boot) } }
+    /// A boot's domain XML as it went to the create, for reproduce.sh.
+    func add(_ boot: ReproducibleBoot) { created.withLock { $0.append(boot) } }
+    var reproducible: [ReproducibleBoot] { created.withLock { $0 } }
     var boots: [BootRecord] { list.withLock { $0 } }
     /// Every boot this process ran has its kind, so none is left out here.
     var observations: [BootObservation] { boots.compactMap { BootObservation($0) } }
