@@ -30,6 +30,8 @@ public struct DiagnoseSession: Sendable {
     public var earlyStop = true
     /// How to run the suspect host's own tools (`--host-exec`, ssh, local); nil: none.
     public var hostAccess: HostAccess?
+    /// The known issues to name in the record (`--known-issues`); they never change the verdict.
+    public var knownIssues: [KnownIssue] = KnownIssueTable.shipped
 
     public init(suspect: Connection, control: Connection?, inputs: ProbeInputs, settings: BootSettings, maxRuns: Int,
                 parallel: Int?, out: URL, command: [String]) {
@@ -125,7 +127,7 @@ public struct DiagnoseSession: Sendable {
         }
         if let task = controlTask { _ = await task.value }
         let final = Correlator.diagnose(collected.observations, context: context)
-        let record = RunRecord(
+        var record = RunRecord(
             runID: runID, mode: mode, started: started, ended: Date(), command: command, host: facts,
             controlHost: controlFacts,
             plan: .init(kinds: plans.map { .init(kind: $0.kind, summary: $0.summary, domainType: $0.domainType, guestType: $0.guestType.rawValue,
@@ -137,6 +139,8 @@ public struct DiagnoseSession: Sendable {
             boots: collected.observations.sorted { ($0.host == .control ? 1 : 0, $0.kind, $0.run) < ($1.host == .control ? 1 : 0, $1.kind, $1.run) }
                 .map { RunFolder.relativize($0.record, in: out) },
             diagnosis: final)
+        let known = KnownIssueMatcher.matches(knownIssues, boots: record.boots, host: facts, controlHost: controlFacts)
+        record.knownIssues = known.isEmpty ? nil : known
         try record.write(to: out.appendingPathComponent("run.json"))
         try ReproduceFolder.write(record, boots: collected.reproducible, to: out)
         return record
