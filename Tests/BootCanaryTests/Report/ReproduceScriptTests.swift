@@ -182,3 +182,31 @@ import Testing
         #expect(r.calls.isEmpty)
     }
 }
+
+/// The bundle of a run folder carries its reproducer: the script executable, each XML as written.
+@Suite struct ReproduceBundleTests {
+    @Test func bundleHoldsReproduceShAndTheDomainXML() throws {
+        let f = try ReproduceScriptTests.Folder()
+        defer { try? FileManager.default.removeItem(at: f.dir) }
+        // A link out of the folder in place of an XML is left out, like a transcript's.
+        try FileManager.default.createDirectory(at: f.run.appendingPathComponent("domains"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: f.run.appendingPathComponent("domains/installer-1.xml").path, withDestinationPath: "/etc/passwd")
+        let out = f.dir.appendingPathComponent("out")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let written = try ReportWriter.write(f.record, recordFolder: f.run, formats: [.bundle], to: out)
+        let bundle = try #require(written.first?.url)
+        let list = try Tool.run("/bin/tar", ["-tzvf", bundle.path])
+        #expect(list.status == 0, "\(list.err)")
+        let rows = list.outText.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        let entries = Dictionary(rows.map { ($0.last ?? "", $0.first ?? "") }, uniquingKeysWith: { a, _ in a })
+        #expect(entries["bootcanary-2d51d1/reproduce.sh"] == "-rwxr-xr-x")
+        #expect(entries["bootcanary-2d51d1/domains/kernel-1.xml"] == "-rw-r--r--")
+        #expect(entries["bootcanary-2d51d1/domains/pygrub-1.xml"] != nil)
+        #expect(entries["bootcanary-2d51d1/domains/installer-1.xml"] == nil)
+        let unpacked = f.dir.appendingPathComponent("unpacked")
+        try FileManager.default.createDirectory(at: unpacked, withIntermediateDirectories: true)
+        #expect(try Tool.run("/bin/tar", ["-xzf", bundle.path, "-C", unpacked.path]).status == 0)
+        let xml = try Data(contentsOf: unpacked.appendingPathComponent("bootcanary-2d51d1/domains/kernel-1.xml"))
+        #expect(xml == Data(try #require(f.boots.first { $0.label.kind == .kernel }).xml.utf8))
+    }
+}
