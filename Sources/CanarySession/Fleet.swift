@@ -60,6 +60,8 @@ public struct Fleet: Sendable {
     public var hostTimeout: Double
     public var connectTimeout: Double = 60
     public var command: [String]
+    /// Named in each host's record (`--known-issues`).
+    public var knownIssues: [KnownIssue] = KnownIssueTable.shipped
 
     public init(hosts: [Host], profile: CanaryProfile, out: URL, concurrency: Int, hostTimeout: Double, command: [String]) {
         self.hosts = hosts
@@ -128,6 +130,7 @@ public struct Fleet: Sendable {
             var session = DiagnoseSession(suspect: connection, control: nil, inputs: profile.inputs, settings: profile.settings,
                                           maxRuns: profile.runs, parallel: profile.parallel, out: folder, command: command)
             session.mode = "canary"
+            session.knownIssues = knownIssues
             session.deadline = Date().addingTimeInterval(hostTimeout)
             let record = try await session.run()
             _ = try? ReportWriter.write(record, recordFolder: folder, formats: [.md, .html])

@@ -127,13 +127,14 @@ import Testing
     }
 
     /// docs/contract.md: a bad input is a usage error, 64, before anything boots.
-    @Test func diagnoseRefusesAMalformedFileWithUsage() throws {
+    @Test(arguments: ["diagnose", "canary"])
+    func aMalformedFileIsAUsageErrorBeforeAnyBoot(_ command: String) throws {
         let exe = try #require(AnalyzeCommandTests.executable, "swift build --build-tests")
         let dir = try Fixtures.scratch()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("known-issues.toml")
         try Data("[mine]\nexplanation = 'e'\nreference = 'r'\nconsole = '(oops'\n".utf8).write(to: file)
-        let r = try ExternalTool.run(exe.path, ["diagnose", "-c", "test:///default", "--kernel", "/bin/true",
+        let r = try ExternalTool.run(exe.path, [command, "-c", "test:///default", "--kernel", "/bin/true",
                                                 "--known-issues", file.path, "--out", dir.appendingPathComponent("out").path], timeout: 60)
         #expect(r.status == 64)
         #expect(r.stderr.contains("\(file.path):4: console: not a valid regular expression"), "\(r.stderr)")
