@@ -141,6 +141,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("out/run.json").path))
     }
 
+    /// analyze names them too: the lab's xl dmesg of the nested-SVM crash, with no host facts.
+    @Test func analyzeNamesTheKnownIssuesOfSavedLogs() throws {
+        let exe = try #require(AnalyzeCommandTests.executable, "swift build --build-tests")
+        let log = Fixtures.root.appendingPathComponent("lab/xen/captures/pvh-nested-svm-crash.xl-dmesg.txt").path
+        let r = try ExternalTool.run(exe.path, ["analyze", "--json", log], timeout: 60)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stderr)")
+        let known = try #require(doc["knownIssues"] as? [[String: Any]])
+        #expect(known.compactMap { $0["name"] as? String } == ["xen-nested-svm-rdtscp-crash"])
+        let healthy = try ExternalTool.run(exe.path, ["analyze", "--json", Fixtures.path("lab-healthy-rootdisk")], timeout: 60)
+        #expect(!healthy.stdout.contains("knownIssues"))
+        let bad = try ExternalTool.run(exe.path, ["analyze", "--known-issues", "/nonexistent/k.toml", log], timeout: 60)
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("/nonexistent/k.toml: cannot read the known issues"))
+    }
+
     @Test func aNamedFileThatIsMissingIsAProblemTheDefaultIsNot() throws {
         #expect(throws: KnownIssueFile.Problem.self) { _ = try KnownIssueFile.load("/nonexistent/known-issues.toml") }
         if !FileManager.default.fileExists(atPath: KnownIssueFile.defaultPath) {
