@@ -4,7 +4,6 @@ import CanaryDiagnose
 import CanaryEvidence
 import CanaryHostFacts
 import CanaryModel
-import CanaryReport
 import Foundation
 import Libvirt
 

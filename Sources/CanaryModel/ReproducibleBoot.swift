@@ -1,8 +1,7 @@
-import CanaryModel
-
 /// One test boot as it can be made again by hand: the domain XML exactly as it was given to
 /// virDomainCreateXML, where, and the files in it that bootcanary made for the boot and
-/// deleted after it. Gathered by the probe at the create; `ReproduceScript` renders it.
+/// deleted after it. Gathered by the probe at the create; `ReproduceScript` (Report) renders
+/// it. In Model so that Probe need not import Report (main's 366ef6a took that import away).
 public struct ReproducibleBoot: Sendable, Equatable {
     public var label: BootLabel
     public var uri: String
