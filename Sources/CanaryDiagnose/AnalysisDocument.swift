@@ -24,6 +24,8 @@ public struct AnalysisDocument: Encodable, Sendable {
     public var comparison: FailurePointComparison?
     /// Present when two or more logs were given (docs/contract.md).
     public var diagnosis: Diagnosis?
+    /// Known issues the logs show (docs/known-issues.md); absent when none matched.
+    public var knownIssues: [KnownIssueMatch]?
 
     public init(boots: [BootRecord], unreadable: [Unreadable], comparison: FailurePointComparison?) {
         self.boots = boots
@@ -31,7 +33,7 @@ public struct AnalysisDocument: Encodable, Sendable {
         self.comparison = comparison
     }
 
-    private enum CodingKeys: String, CodingKey { case schema, boots, unreadable, comparison, diagnosis }
+    private enum CodingKeys: String, CodingKey { case schema, boots, unreadable, comparison, diagnosis, knownIssues }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -40,5 +42,6 @@ public struct AnalysisDocument: Encodable, Sendable {
         try c.encode(unreadable, forKey: .unreadable)
         try c.encodeIfPresent(comparison, forKey: .comparison)
         try c.encodeIfPresent(diagnosis, forKey: .diagnosis)
+        try c.encodeIfPresent(knownIssues, forKey: .knownIssues)
     }
 }

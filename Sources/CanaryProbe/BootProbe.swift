@@ -45,7 +45,8 @@ public struct BootProbe: Sendable {
     /// whose owner and mode are restored like the attached files'.
     public func run(spec: DomainSpec, kind: ProbeKind, run: Int, transcript: URL?, extraMetadata: [String: String] = [:],
                     protectedPaths: [String] = [],
-                    onLine: @Sendable (ConsoleLine, ConsoleTime?) -> Void = { _, _ in }) async -> BootRecord {
+                    onLine: @Sendable (ConsoleLine, ConsoleTime?) -> Void = { _, _ in },
+                    onCreateXML: @Sendable (String) -> Void = { _ in }) async -> BootRecord {
         let started = Date()
         // Console times count from the resume: the moment the guest starts running.
         let clock = BootClock()
@@ -102,6 +103,8 @@ public struct BootProbe: Sendable {
 
         // Create, recorded in the ledger first and undone on every exit path.
         let xml = DomainXML.render(spec)
+        // The reproducer keeps these very bytes (reproduce.sh, domains/KIND-N.xml).
+        onCreateXML(xml)
         let connection = self.connection
         let ledgerEntry = Ledger.Entry(op: .domain, uri: connection.uri, name: name)
         let ledger = self.ledger

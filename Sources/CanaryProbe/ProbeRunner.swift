@@ -21,6 +21,9 @@ public struct ProbeRunner: Sendable {
     public var host: BootHost = .suspect
     /// How to run the host's own tools (its logs, `xl`), when there is a way.
     public var hostAccess: HostAccess?
+    /// Sees each boot's domain XML as it goes to the create, with the scratch files it names
+    /// (the run folder's reproduce.sh is written from these).
+    public var onCreate: (@Sendable (ReproducibleBoot) -> Void)?
 
     public init(connection: Connection, ledger: Ledger?, settings: BootSettings,
                 fetcher: InstallerFetcher = InstallerFetcher(), scratchRoot: URL = ScratchFolder.defaultRoot(),
@@ -95,13 +98,47 @@ public struct ProbeRunner: Sendable {
                                  console: "", ending: .infrastructureError(Self.describe(error)), metadata: metadata)
         }
         metadata.merge(prepared.metadata) { a, _ in a }
+        let onCreate = self.onCreate
+        let reproducible: @Sendable (String) -> Void = { [self] xml in
+            _ = onCreate?(ReproducibleBoot(label: BootLabel(kind: plan.kind, run: repetition, host: host), uri: connection.uri,
+                                       domain: name, xml: xml, scratchInputs: Self.scratchInputs(prepared, plan: plan, scratch: scratch)))
+        }
         var boot = await probe.run(spec: prepared.spec, kind: plan.kind, run: repetition, transcript: transcript,
-                                   extraMetadata: metadata, protectedPaths: prepared.protectedPaths, onLine: onLine)
+                                   extraMetadata: metadata, protectedPaths: prepared.protectedPaths,
+                                   onLine: onLine, onCreateXML: reproducible)
         // Deleting the uploads is RPCs, so on the blocking pool; not a `defer`, which cannot
         // await (nothing between the upload and here throws).
         if let uploads = prepared.uploads { await BlockingCall.run { uploads.removeAll() } }
         boot.notes.insert(contentsOf: prepared.notes, at: 0)
         return boot
+    }
+
+    /// The files of a prepared boot that bootcanary made and deletes after it: an overlay (made
+    /// again by reproduce.sh over the layer below it), a kernel or initrd in scratch (pygrub's,
+    /// an installer's copy), a volume uploaded to a remote host.
+    static func scratchInputs(_ prepared: PreparedBoot, plan: ProbePlan, scratch: URL) -> [ScratchInput] {
+        let inScratch = { (path: String) in path.hasPrefix(scratch.path + "/") }
+        var inputs: [ScratchInput] = []
+        for disk in prepared.spec.disks where inScratch(disk.path) {
+            if let below = disk.backing.first {
+                inputs.append(ScratchInput(path: disk.path, what: "the copy-on-write overlay over \(below.path)",
+                                           remake: .overlay(backing: below.path, format: below.format)))
+            } else {
+                inputs.append(ScratchInput(path: disk.path, what: "a disk made in scratch", remake: .localFile))
+            }
+        }
+        if case .direct(let kernel, let initrd, _) = prepared.spec.boot {
+            let whose = plan.kind == .pygrub ? "pygrub extracted from the image" : "copied from the install tree"
+            for (path, what) in [(kernel, "kernel"), (initrd, "initrd")] {
+                guard let path else { continue }
+                if prepared.uploads != nil {
+                    inputs.append(ScratchInput(path: path, what: "the installer's \(what), uploaded", remake: .uploadedVolume))
+                } else if inScratch(path) {
+                    inputs.append(ScratchInput(path: path, what: "the \(what) \(whose)", remake: .localFile))
+                }
+            }
+        }
+        return inputs
     }
 
     struct PreparedBoot {

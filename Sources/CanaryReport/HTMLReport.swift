@@ -28,6 +28,7 @@ public enum HTMLReport {
         o += blastRadius(report)
         o += timeline(report)
         o += evidence(report)
+        o += knownIssues(report)
         o += bootTable(report)
         o += transcripts(report)
         o += host(report)
@@ -94,6 +95,24 @@ public enum HTMLReport {
         o += "<div class=\"svgbox\">" + TimelineSVG(boots: report.boots).render() + "</div>\n"
         o += "</section>\n"
         return o
+    }
+
+    /// Known issues the boots show (docs/known-issues.md); no section when none matched.
+    static func knownIssues(_ report: RunReport) -> String {
+        guard let known = report.record.knownIssues, !known.isEmpty else { return "" }
+        var o = "<section id=\"known-issues\"><h2>Known issues</h2>\n<p>Problems explained before that these boots show; they do not change the verdict.</p>\n"
+        for k in known {
+            o += "<h3>\(HTMLText.guest(k.name, limit: 120))</h3>\n<p>\(HTMLText.guest(k.explanation, limit: 600))</p>\n"
+            o += "<p>Reference: <code>\(HTMLText.guest(k.reference, limit: 300))</code></p>\n"
+            o += "<table class=\"evidence\"><thead><tr><th>boot</th><th>matched on</th><th>text</th></tr></thead><tbody>\n"
+            for m in k.matches {
+                let boot = report.boot(labelled: m.boot)
+                let cell = boot.map { "<a href=\"#\($0.anchor)\">\(HTMLText.guest(m.boot, limit: 60))</a>" } ?? HTMLText.guest(m.boot, limit: 60)
+                o += "<tr><td>\(cell)</td><td>\(HTMLText.escape(m.field))</td><td><code class=\"console\">\(HTMLText.guest(m.text, limit: 400))</code></td></tr>\n"
+            }
+            o += "</tbody></table>\n"
+        }
+        return o + "</section>\n"
     }
 
     static func evidence(_ report: RunReport) -> String {

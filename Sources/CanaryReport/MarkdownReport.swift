@@ -91,6 +91,20 @@ public enum MarkdownReport {
             }
         }
 
+        if let known = r.knownIssues, !known.isEmpty {
+            para("## Known issues")
+            para("Problems explained before that these boots show; they do not change the verdict.")
+            for k in known {
+                para("- **\(MarkdownText.inline(k.name))**: \(MarkdownText.inline(k.explanation, limit: 600)) Reference: \(MarkdownText.inline(k.reference, limit: 300)).")
+                out.append("| boot | matched on | text |")
+                out.append("|---|---|---|")
+                for m in k.matches {
+                    out.append("| \(MarkdownText.inline(m.boot)) | \(MarkdownText.inline(m.field)) | \(MarkdownText.inline(m.text, limit: cellLimit)) |")
+                }
+                out.append("")
+            }
+        }
+
         let failed = report.boots.filter(\.failed)
         if !failed.isEmpty {
             para("## Last console lines of each failed boot")

@@ -7,6 +7,8 @@ import Foundation
 /// `bootcanary-RUNID/`. The `run.json` inside points at the transcripts inside, so the
 /// unpacked folder re-renders with `bootcanary report`.
 ///
+/// With the run's reproducer, `reproduce.sh` (0755) and `domains/KIND-N.xml`, where the folder has them.
+///
 /// Deterministic: entries in a fixed order, owner root, mode 0644, every mtime the run's end,
 /// gzip without a timestamp. Streamed: transcripts are read and compressed in 1 MiB pieces.
 public enum RunBundle {
@@ -25,6 +27,16 @@ public enum RunBundle {
         return "transcripts/external/\(index + 1)-\(String(name.suffix(40)))"
     }
 
+    /// `name` in `folder` when it is a regular file there, not reached through a link out of it.
+    static func inside(_ folder: URL, _ name: String) -> URL? {
+        let base = folder.standardizedFileURL.resolvingSymlinksInPath()
+        let url = base.appendingPathComponent(name).standardizedFileURL.resolvingSymlinksInPath()
+        var isDirectory: ObjCBool = false
+        guard url.path.hasPrefix(base.path + "/"), FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory),
+              !isDirectory.boolValue, FileManager.default.isReadableFile(atPath: url.path) else { return nil }
+        return url
+    }
+
     /// Writes the bundle of `report` to `url`, atomically. `rendered` may hold `md` and `html` as
     /// already rendered for the run folder; they are rendered again here when missing or when
     /// the bundle moves a transcript (their transcript paths must match the bundle's).
@@ -40,6 +52,14 @@ public enum RunBundle {
             bundled.boots[i].record.transcript = inBundle
             files.append((inBundle, source))
         }
+        // The reproducer travels too (docs/contract.md, reproduce.sh): a ticket's reader can boot
+        // the run's domains by hand. Only the names the reproducer writes, and only files inside
+        // the folder, as for transcripts.
+        for (i, b) in record.boots.enumerated() {
+            let xml = ReproducibleBoot.xmlFile(b.label(position: i))
+            if let source = inside(recordFolder, xml) { files.append((xml, source)) }
+        }
+        let script = inside(recordFolder, ReproduceScript.fileName)
         bundled.record = record
         let moved = record.boots != report.record.boots
         func page(_ format: ReportFormat) throws -> [UInt8] {
@@ -62,6 +82,7 @@ public enum RunBundle {
                 }
                 try tar.addFile(folder + "/" + f.path, contentsOf: f.source)
             }
+            if let script { try tar.addFile(folder + "/" + ReproduceScript.fileName, contentsOf: script, mode: 0o755) }
             try tar.finish()
             try stream.commit()
         } catch {
@@ -101,14 +122,14 @@ struct TarWriter {
 
     /// A file read in 1 MiB pieces. Its size is taken first; a file that grows meanwhile is
     /// cut at that size, one that shrinks is padded with NULs, so the archive stays valid.
-    mutating func addFile(_ name: String, contentsOf url: URL) throws {
+    mutating func addFile(_ name: String, contentsOf url: URL, mode: Int = 0o644) throws {
         guard let handle = FileHandle(forReadingAtPath: url.path) else {
             throw Failure.unreadable(url.path, "cannot be opened")
         }
         defer { try? handle.close() }
         let size = Int((try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)??.int64Value ?? 0)
         if size >= 8 << 30 { throw Failure.tooLarge(url.path) }
-        try gzip.write(try Self.header(name, size: size, mode: 0o644, type: "0", mtime: mtime))
+        try gzip.write(try Self.header(name, size: size, mode: mode, type: "0", mtime: mtime))
         var written = 0
         while written < size {
             let chunk: Data

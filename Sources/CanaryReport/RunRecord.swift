@@ -24,6 +24,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var plan: Plan
     public var boots: [BootRecord]
     public var diagnosis: Diagnosis
+    /// The known issues the boots showed (docs/known-issues.md); absent when none matched, and
+    /// from records written before they were matched.
+    public var knownIssues: [KnownIssueMatch]?
 
     public struct Tool: Codable, Sendable, Equatable {
         public var name: String
@@ -86,7 +89,8 @@ public struct RunRecord: Codable, Sendable, Equatable {
     }
 
     public init(runID: String, mode: String, started: Date, ended: Date, command: [String], host: HostFacts,
-                controlHost: HostFacts?, plan: Plan, boots: [BootRecord], diagnosis: Diagnosis) {
+                controlHost: HostFacts?, plan: Plan, boots: [BootRecord], diagnosis: Diagnosis,
+                knownIssues: [KnownIssueMatch]? = nil) {
         schema = Self.schemaName
         tool = Tool()
         self.runID = runID
@@ -99,6 +103,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         self.plan = plan
         self.boots = boots
         self.diagnosis = diagnosis
+        self.knownIssues = knownIssues
     }
 
     public enum Failure: Error, Equatable, CustomStringConvertible {

@@ -33,6 +33,8 @@ public struct DiagnoseSession: Sendable {
     public var historyStore = HistoryStore()
     /// How to run the suspect host's own tools (`--host-exec`, ssh, local); nil: none.
     public var hostAccess: HostAccess?
+    /// The known issues to name in the record (`--known-issues`); they never change the verdict.
+    public var knownIssues: [KnownIssue] = KnownIssueTable.shipped
 
     public init(suspect: Connection, control: Connection?, inputs: ProbeInputs, settings: BootSettings, maxRuns: Int,
                 parallel: Int?, out: URL, command: [String]) {
@@ -77,13 +79,14 @@ public struct DiagnoseSession: Sendable {
         var settings = self.settings
         let history = useHistory ? historyStore.load(hostUUID: facts.hostUUID, kinds: plans.map(\.kind)) : nil
         settings.history = history?.histories ?? [:]
+        let collected = BootCollector()
         var runner = ProbeRunner(connection: suspect, ledger: ledger, settings: settings, hostAccess: hostAccess)
         runner.host = .suspect
+        runner.onCreate = { collected.add($0) }
         let matrix = ProbeMatrix(runner: runner, runID: runID, transcripts: transcripts, parallel: width)
         let context = DiagnosisContext(hostname: facts.hostname, blastRadius: facts.blastRadius,
                                        availableKinds: Set(plans.map(\.kind)), hasControl: control != nil, maxRuns: maxRuns)
         let schedule = DiagnosisSchedule(kinds: plans.map(\.kind), maxRuns: maxRuns)
-        let collected = BootCollector()
 
         // The control host boots each kind once, alongside the first round.
         var controlTask: Task<[BootRecord], Never>?
@@ -93,6 +96,7 @@ public struct DiagnoseSession: Sendable {
             var controlRunner = ProbeRunner(connection: control, ledger: ledger, settings: self.settings,
                                             hostAccess: HostAccess.forConnection(uri: control.uri, hostExec: nil))
             controlRunner.host = .control
+            controlRunner.onCreate = { collected.add($0) }
             let controlMatrix = ProbeMatrix(runner: controlRunner, runID: runID + "c", transcripts: transcripts.appendingPathComponent("control"),
                                             parallel: width)
             controlTask = Task {
@@ -130,7 +134,7 @@ public struct DiagnoseSession: Sendable {
         }
         if let task = controlTask { _ = await task.value }
         let final = Correlator.diagnose(collected.observations, context: context)
-        let record = RunRecord(
+        var record = RunRecord(
             runID: runID, mode: mode, started: started, ended: Date(), command: command, host: facts,
             controlHost: controlFacts,
             plan: .init(kinds: plans.map { .init(kind: $0.kind, summary: $0.summary, domainType: $0.domainType, guestType: $0.guestType.rawValue,
@@ -144,12 +148,15 @@ public struct DiagnoseSession: Sendable {
             boots: collected.observations.sorted { ($0.host == .control ? 1 : 0, $0.kind, $0.run) < ($1.host == .control ? 1 : 0, $1.kind, $1.run) }
                 .map { RunFolder.relativize($0.record, in: out) },
             diagnosis: final)
+        let known = KnownIssueMatcher.matches(knownIssues, boots: record.boots, host: facts, controlHost: controlFacts)
+        record.knownIssues = known.isEmpty ? nil : known
         try record.write(to: out.appendingPathComponent("run.json"))
         // Only a run that found host and image healthy teaches what normal looks like: the
         // boots of a sick host would widen the limits that are meant to catch it.
         if let history, final.verdict == .healthy {
             try? historyStore.record(collected.boots, hostUUID: facts.hostUUID, existing: history.histories)
         }
+        try ReproduceFolder.write(record, boots: collected.reproducible, to: out)
         return record
     }
 }
@@ -157,8 +164,12 @@ public struct DiagnoseSession: Sendable {
 /// Boots as they finish, from the matrix's tasks.
 final class BootCollector: Sendable {
     private let list = Mutex<[BootRecord]>([])
+    private let created = Mutex<[ReproducibleBoot]>([])
 
     func add(_ boot: BootRecord) { list.withLock { $0.append(boot) } }
+    /// A boot's domain XML as it went to the create, for reproduce.sh.
+    func add(_ boot: ReproducibleBoot) { created.withLock { $0.append(boot) } }
+    var reproducible: [ReproducibleBoot] { created.withLock { $0 } }
     var boots: [BootRecord] { list.withLock { $0 } }
     /// Every boot this process ran has its kind, so none is left out here.
     var observations: [BootObservation] { boots.compactMap { BootObservation($0) } }

@@ -62,6 +62,8 @@ public struct Fleet: Sendable {
     /// Each host learns from and uses its own history of healthy boots (`--no-history`: false).
     public var useHistory = true
     public var command: [String]
+    /// Named in each host's record (`--known-issues`).
+    public var knownIssues: [KnownIssue] = KnownIssueTable.shipped
 
     public init(hosts: [Host], profile: CanaryProfile, out: URL, concurrency: Int, hostTimeout: Double, command: [String]) {
         self.hosts = hosts
@@ -131,6 +133,7 @@ public struct Fleet: Sendable {
                                           maxRuns: profile.runs, parallel: profile.parallel, out: folder, command: command)
             session.mode = "canary"
             session.useHistory = useHistory
+            session.knownIssues = knownIssues
             session.deadline = Date().addingTimeInterval(hostTimeout)
             let record = try await session.run()
             _ = try? ReportWriter.write(record, recordFolder: folder, formats: [.md, .html])

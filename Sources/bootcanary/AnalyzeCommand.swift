@@ -20,6 +20,8 @@ struct AnalyzeCommand: ParsableCommand {
     @Argument(help: "Console logs to analyze.")
     var files: [String] = []
 
+    @Option(name: .customLong("known-issues"), help: ArgumentHelp("Known issues to name, after the shipped ones (TOML, docs/known-issues.md; default \(KnownIssueFile.defaultPath) when it exists).", valueName: "FILE"))
+    var knownIssues: String?
     @Option(name: .customLong("kind"), help: ArgumentHelp("The probe kind of a log, for the diagnosis (repeatable; the file is analyzed too). bootcanary transcripts name their kind themselves.", valueName: "KIND:FILE"))
     var kinds: [String] = []
 
@@ -37,6 +39,9 @@ struct AnalyzeCommand: ParsableCommand {
 
     func validate() throws {
         if files.isEmpty && kinds.isEmpty { throw ValidationError("give at least one console log") }
+        do { _ = try KnownIssueFile.load(knownIssues) } catch let problem as KnownIssueFile.Problem {
+            throw ValidationError(problem.description)
+        }
         for k in kinds {
             let parts = k.split(separator: ":", maxSplits: 1).map(String.init)
             guard parts.count == 2, ProbeKind(rawValue: parts[0]) != nil, !parts[1].isEmpty else {
@@ -76,9 +81,14 @@ struct AnalyzeCommand: ParsableCommand {
             ? FailurePointComparison(analyses.map { .init(name: $0.path, kind: $0.metadata.kind, result: $0.result) })
             : nil
         let diagnosis = analyses.count >= 2 ? LogDiagnosis.diagnose(analyses, kinds: kindOf) : nil
+        // No host facts in a saved log: rows that need them (a Xen version) cannot match here.
+        // The file was read once in validate(): a problem there is a usage error.
+        let issues = (try? KnownIssueFile.load(knownIssues)) ?? KnownIssueTable.shipped
+        let known = KnownIssueMatcher.matches(issues, boots: analyses.map(\.record), host: nil)
         if json {
             var document = AnalysisDocument(boots: analyses.map(\.record), unreadable: unreadable, comparison: comparison)
             document.diagnosis = diagnosis?.diagnosis
+            document.knownIssues = known.isEmpty ? nil : known
             Terminal.printJSON(try JSONFormat.string(document))
         } else {
             for analysis in analyses { Terminal.print(AnalysisText.describe(analysis) + "\n") }
@@ -88,6 +98,9 @@ struct AnalyzeCommand: ParsableCommand {
                 Terminal.print("Diagnosis")
                 Terminal.print(VerdictText.render(diagnosis.diagnosis))
                 for skipped in diagnosis.skipped { Terminal.print("  (not in the diagnosis: \(skipped): its kind is unknown; pass --kind KIND:\(skipped))") }
+            }
+            for k in known {
+                Terminal.print("Known issue \(k.name): \(k.explanation) (\(k.reference); seen in \(Set(k.matches.map(\.boot)).sorted().joined(separator: ", ")))")
             }
         }
         for bad in unreadable where json {

@@ -31,6 +31,8 @@ struct CanaryCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Run on every libvirt URI in FILE (one per line).", valueName: "FILE")) var hosts: String?
     @Option(name: .customLong("fleet-parallel"), help: ArgumentHelp("Hosts at once with --hosts.", valueName: "N")) var fleetParallel = 4
     @Flag(name: .customLong("no-history"), help: "Neither use nor extend each host's history of healthy boots.") var noHistory = false
+    @Option(name: .customLong("known-issues"), help: ArgumentHelp("Known issues to name in the report, after the shipped ones (TOML, docs/known-issues.md; default \(KnownIssueFile.defaultPath) when it exists).", valueName: "FILE"))
+    var knownIssues: String?
     @Option(name: .customLong("host-timeout"), help: ArgumentHelp("No new boot starts on a host after S seconds (--hosts).", valueName: "S")) var hostTimeout = 3600.0
 
     func validate() throws {
@@ -44,14 +46,19 @@ struct CanaryCommand: AsyncParsableCommand {
         var status: Int32 = ExitStatus.unknown.rawValue
         try await reportingFailures {
             var profile = try loadProfile()
+            // Read before any boot, like the profile: a bad file is a usage error.
+            let issues: [KnownIssue]
+            do { issues = try KnownIssueFile.load(knownIssues) } catch let problem as KnownIssueFile.Problem {
+                throw Failure.usage(problem.description)
+            }
             if let runs { profile.runs = runs }
             if let parallel { profile.parallel = parallel }
             let outURL = URL(fileURLWithPath: out ?? Self.defaultOut())
             try OutputFolder.prepare(outURL)
             if let hostsFile = hosts {
-                status = try await runFleet(hostsFile: hostsFile, profile: profile, out: outURL)
+                status = try await runFleet(hostsFile: hostsFile, profile: profile, knownIssues: issues, out: outURL)
             } else {
-                status = try await runOne(profile: profile, out: outURL)
+                status = try await runOne(profile: profile, knownIssues: issues, out: outURL)
             }
         }
         if status != 0 { throw ExitCode(status) }
@@ -83,7 +90,7 @@ struct CanaryCommand: AsyncParsableCommand {
         return (getuid() == 0 ? "/var/lib/bootcanary/canary/" : NSTemporaryDirectory() + "bootcanary-canary-") + stamp
     }
 
-    func runOne(profile: CanaryProfile, out: URL) async throws -> Int32 {
+    func runOne(profile: CanaryProfile, knownIssues: [KnownIssue], out: URL) async throws -> Int32 {
         let connection: Connection
         if connect.uri == nil, let uri = profile.connect {
             do { connection = try Connection.withKeepAlive(uri: uri) } catch { throw Failure.unknown(ConnectionAdvice.explain(error, uri: uri)) }
@@ -94,6 +101,7 @@ struct CanaryCommand: AsyncParsableCommand {
                                       maxRuns: profile.runs, parallel: profile.parallel, out: out, command: CommandLine.arguments)
         session.mode = "canary"
         session.useHistory = !noHistory
+        session.knownIssues = knownIssues
         let record = try await session.run { event in
             if case .finished(let boot) = event { Terminal.progress("  " + VerdictText.bootLine(boot)) }
         }
@@ -116,7 +124,7 @@ struct CanaryCommand: AsyncParsableCommand {
         }
     }
 
-    func runFleet(hostsFile: String, profile: CanaryProfile, out: URL) async throws -> Int32 {
+    func runFleet(hostsFile: String, profile: CanaryProfile, knownIssues: [KnownIssue], out: URL) async throws -> Int32 {
         let list: [Fleet.Host]
         do { list = try Fleet.readHosts(hostsFile) } catch let problem as Fleet.Problem { throw Failure.usage(problem.description) }
         if connect.uri != nil { throw Failure.usage("--hosts lists the hosts; -c/--connect does not apply") }
@@ -124,6 +132,7 @@ struct CanaryCommand: AsyncParsableCommand {
         var fleet = Fleet(hosts: list, profile: profile, out: out, concurrency: fleetParallel, hostTimeout: hostTimeout,
                           command: CommandLine.arguments)
         fleet.useHistory = !noHistory
+        fleet.knownIssues = knownIssues
         let (report, records) = await fleet.run { Terminal.progress("  " + $0) }
         try write(try JSONFormat.encoder().encode(report) + Data("\n".utf8), to: out.appendingPathComponent("fleet.json").path)
         try write(Data(FleetReportText.markdown(report).utf8), to: out.appendingPathComponent("fleet.md").path)

@@ -24,6 +24,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
     var control: String?
     @Option(help: ArgumentHelp("Folder for run.json, reports and transcripts.", valueName: "DIR"))
     var out: String
+    @Option(name: .customLong("known-issues"), help: ArgumentHelp("Known issues to name in the report, after the shipped ones (TOML, docs/known-issues.md; default \(KnownIssueFile.defaultPath) when it exists).", valueName: "FILE"))
+    var knownIssues: String?
     @Flag(name: .customLong("no-early-stop"), help: "Boot every kind --runs times even once the verdict is settled (for comparisons and benchmarks).")
     var noEarlyStop = false
     @Flag(name: .customLong("no-history"), help: "Neither use nor extend this host's history of healthy boots: silences stall only after the fixed --stall-timeout / --frozen-after.")
@@ -43,6 +45,11 @@ struct DiagnoseCommand: AsyncParsableCommand {
             let given = probe.planInputs
             guard given.image != nil || given.kernel != nil || given.installer != nil || given.master != nil || probe.domain != nil else {
                 throw Failure.usage("nothing to diagnose: give --image DISK or --domain NAME (the suspect guest), and to compare it with independent kernels, --installer URL and --kernel PATH --initrd PATH")
+            }
+            // Read before any boot: a bad file is the user's to fix, not an hour's run to lose.
+            let issues: [KnownIssue]
+            do { issues = try KnownIssueFile.load(knownIssues) } catch let problem as KnownIssueFile.Problem {
+                throw Failure.usage(problem.description)
             }
             let outURL = URL(fileURLWithPath: out)
             try OutputFolder.prepare(outURL)
@@ -69,6 +76,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
                                           maxRuns: runs, parallel: parallel, out: outURL, command: CommandLine.arguments)
             session.earlyStop = !noEarlyStop
             session.useHistory = !noHistory
+            session.knownIssues = issues
             session.hostAccess = connect.hostAccess(for: suspect)
             let record = try await session.run { event in
                 switch event {

@@ -56,10 +56,17 @@ import Testing
             ("host", try JSONFormat.string(record.host)),
             ("analyze", try JSONFormat.string(try analysisDocument()).replacingOccurrences(of: relative, with: "")),
             ("fleet", try JSONFormat.string(try fleetReport())),
+            ("known-issues", try JSONFormat.string(try knownIssues())),
         ]
     }
 
-    @Test(arguments: ["boot", "host", "analyze", "fleet"])
+    /// run.json's `knownIssues` for the lab's pygrub refusal (a boot with pygrub's words).
+    static func knownIssues() throws -> [KnownIssueMatch] {
+        let boot = try ConsoleLogAnalysis.analyze(path: Fixtures.path("lab-pygrub-no-kernel")).record
+        return KnownIssueMatcher.matches(KnownIssueTable.shipped, boots: [boot], host: nil)
+    }
+
+    @Test(arguments: ["boot", "host", "analyze", "fleet", "known-issues"])
     func jsonShapeMatchesItsGoldenFile(_ name: String) throws {
         let json = try #require(try Self.shapes().first { $0.name == name }).json + "\n"
         let url = Self.goldens.appendingPathComponent("\(name).json")
