@@ -24,6 +24,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
     public var plan: Plan
     public var boots: [BootRecord]
     public var diagnosis: Diagnosis
+    /// The offline checks of `--image` (absent from runs without an image, and from records
+    /// written before the checks existed).
+    public var integrity: ImageIntegrity?
 
     public struct Tool: Codable, Sendable, Equatable {
         public var name: String
@@ -78,7 +81,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
     }
 
     public init(runID: String, mode: String, started: Date, ended: Date, command: [String], host: HostFacts,
-                controlHost: HostFacts?, plan: Plan, boots: [BootRecord], diagnosis: Diagnosis) {
+                controlHost: HostFacts?, plan: Plan, boots: [BootRecord], diagnosis: Diagnosis, integrity: ImageIntegrity? = nil) {
         schema = Self.schemaName
         tool = Tool()
         self.runID = runID
@@ -91,6 +94,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         self.plan = plan
         self.boots = boots
         self.diagnosis = diagnosis
+        self.integrity = integrity
     }
 
     public enum Failure: Error, Equatable, CustomStringConvertible {

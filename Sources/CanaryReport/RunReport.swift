@@ -232,6 +232,15 @@ public struct TranscriptExcerpt: Sendable {
 
 /// The words reports share: verdicts and actions as a person says them, numbers and times.
 public enum ReportWords {
+    /// An offline image check's result, as the "Image integrity" sections list it.
+    public static func checkStatus(_ s: ImageCheck.Status) -> String {
+        switch s {
+        case .passed: "passed"
+        case .failed: "FAILED"
+        case .couldNotCheck: "could not check"
+        }
+    }
+
     public static func verdict(_ v: Verdict) -> String {
         switch v {
         case .healthy: "Healthy"

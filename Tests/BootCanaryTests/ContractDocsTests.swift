@@ -47,6 +47,12 @@ import Testing
                             status: host.status)
     }
 
+    /// run.json's `integrity` from a real lab run: `diagnose` of the kernel-flipped image
+    /// (lab/faults/corrupt-images), its run folder's paths as they were.
+    static func integrity() throws -> ImageIntegrity {
+        try JSONFormat.decoder().decode(ImageIntegrity.self, from: Data(contentsOf: Fixtures.root.appendingPathComponent("fixtures/integrity/lab-kernel-flipped.json")))
+    }
+
     /// Each JSON shape, as the commands print it.
     static func shapes() throws -> [(name: String, json: String)] {
         let record = try runRecord("lab-sick-host")
@@ -56,10 +62,11 @@ import Testing
             ("host", try JSONFormat.string(record.host)),
             ("analyze", try JSONFormat.string(try analysisDocument()).replacingOccurrences(of: relative, with: "")),
             ("fleet", try JSONFormat.string(try fleetReport())),
+            ("integrity", try JSONFormat.string(try integrity())),
         ]
     }
 
-    @Test(arguments: ["boot", "host", "analyze", "fleet"])
+    @Test(arguments: ["boot", "host", "analyze", "fleet", "integrity"])
     func jsonShapeMatchesItsGoldenFile(_ name: String) throws {
         let json = try #require(try Self.shapes().first { $0.name == name }).json + "\n"
         let url = Self.goldens.appendingPathComponent("\(name).json")

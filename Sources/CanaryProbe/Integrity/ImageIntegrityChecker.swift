@@ -229,7 +229,7 @@ struct CheckRun {
         let status = run.result.status
         if status & 4 != 0 {
             var proof = Array(findings.prefix(8))
-            if let openProblem { proof.insert("debugfs: " + openProblem, at: 0) }
+            if let openProblem { proof.insert(openProblem, at: 0) }
             return (.init(check: .filesystem, status: .failed, summary: "e2fsck -n found errors (exit \(status))" + (openProblem == nil ? "" : "; debugfs cannot open the primary superblock"),
                           proof: proof, outputs: outputs, seconds: run.seconds), openProblem == nil)
         }
@@ -348,7 +348,7 @@ struct CheckRun {
         notes.append("initrd images are built on the guest and recorded by no package")
         if !proof.isEmpty {
             return .init(check: .packageChecksums, status: .failed,
-                         summary: "\(proof.count) file\(proof.count == 1 ? "" : "s") in /boot differ from what the kernel package recorded; " + notes.joined(separator: "; "),
+                         summary: "\(proof.count) file\(proof.count == 1 ? " in /boot differs" : "s in /boot differ") from what the kernel package recorded; " + notes.joined(separator: "; "),
                          proof: proof, outputs: outputs)
         }
         if matched.isEmpty {
