@@ -43,6 +43,9 @@ public struct ImageCheck: Codable, Sendable, Equatable {
         case bootloaderConfig = "bootloader_config"
         /// /boot's kernel against the md5 the image's own dpkg database recorded for it.
         case packageChecksums = "package_checksums"
+        /// Each initrd grub.cfg names decompresses to its end (`gzip -t`, `xz -t`, `zstd -t`):
+        /// no package records an initrd's checksum, so this is what catches a cut-short one.
+        case initrdArchive = "initrd_archive"
     }
 
     public enum Status: String, Codable, Sendable {

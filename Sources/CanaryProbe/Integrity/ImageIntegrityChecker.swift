@@ -66,7 +66,7 @@ public struct ImageIntegrityChecker: Sendable {
 
         let scratch: URL
         do { scratch = try ScratchFolder.makeBootFolder(in: scratchRoot, name: scratchName) } catch {
-            for name in [ImageCheck.Name.partitionTable, .filesystem, .bootloaderConfig, .packageChecksums] {
+            for name in [ImageCheck.Name.partitionTable, .filesystem, .bootloaderConfig, .packageChecksums, .initrdArchive] {
                 result.checks.append(.init(check: name, status: .couldNotCheck, summary: "no scratch folder: \(error)"))
             }
             return result
@@ -77,7 +77,7 @@ public struct ImageIntegrityChecker: Sendable {
         let view = run.rawView(of: image, format: format, named: "image")
         guard case .success(let raw) = view else {
             if case .failure(let why) = view {
-                for name in [ImageCheck.Name.partitionTable, .filesystem, .bootloaderConfig, .packageChecksums] {
+                for name in [ImageCheck.Name.partitionTable, .filesystem, .bootloaderConfig, .packageChecksums, .initrdArchive] {
                     result.checks.append(.init(check: name, status: .couldNotCheck, summary: why.text))
                 }
             }
@@ -92,11 +92,13 @@ public struct ImageIntegrityChecker: Sendable {
             let why = "the filesystem cannot be read (\(fsCheck.check.rawValue) \(fsCheck.status.rawValue))"
             result.checks.append(.init(check: .bootloaderConfig, status: .couldNotCheck, summary: why))
             result.checks.append(.init(check: .packageChecksums, status: .couldNotCheck, summary: why))
+            result.checks.append(.init(check: .initrdArchive, status: .couldNotCheck, summary: why))
             return result
         }
         result.checks.append(run.bootloaderCheck(fs))
         let masterFS = master.flatMap { run.masterFilesystem($0, format: masterFormat) }
         result.checks.append(run.checksumCheck(fs, master: masterFS))
+        result.checks.append(run.initrdCheck(fs))
         return result
     }
 
@@ -345,7 +347,7 @@ struct CheckRun {
         if !absent.isEmpty { notes.append("recorded but not in the image: \(absent.joined(separator: ", "))") }
         if !problems.isEmpty { notes.append("could not check \(problems.joined(separator: "; "))") }
         // update-initramfs builds the initrd on the guest: no package records its checksum.
-        notes.append("initrd images are built on the guest and recorded by no package")
+        notes.append("initrd images are built on the guest and recorded by no package (initrd_archive tests them)")
         if !proof.isEmpty {
             return .init(check: .packageChecksums, status: .failed,
                          summary: "\(proof.count) file\(proof.count == 1 ? " in /boot differs" : "s in /boot differ") from what the kernel package recorded; " + notes.joined(separator: "; "),
@@ -356,6 +358,49 @@ struct CheckRun {
         }
         return .init(check: .packageChecksums, status: .passed,
                      summary: "match the kernel package's md5sums: \(matched.joined(separator: ", ")); " + notes.joined(separator: "; "), outputs: outputs)
+    }
+
+    /// The compressors an initrd starts with (their magic numbers) and the tool that tests one.
+    static let compressors: [(magic: [UInt8], tool: String)] = [
+        ([0x1F, 0x8B], "gzip"), ([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00], "xz"), ([0x28, 0xB5, 0x2F, 0xFD], "zstd"),
+    ]
+
+    /// Each initrd grub.cfg names is an archive its compressor reads to the end. An initrd that
+    /// starts with an uncompressed cpio ("070701": early microcode, then the compressed main
+    /// archive) is not split here, and says so.
+    @available(*, noasync)
+    func initrdCheck(_ fs: ExtFilesystem) -> ImageCheck {
+        guard let text = try? fs.cat("/boot/grub/grub.cfg", saveAs: "debugfs-grub-cfg-initrd") else {
+            return .init(check: .initrdArchive, status: .couldNotCheck, summary: "no /boot/grub/grub.cfg names an initrd")
+        }
+        let initrds = Array(Set(GrubConfigFiles(text).references.filter { GrubConfigFiles.initrdWords.contains($0.keyword) }.map(\.path))).sorted()
+        guard !initrds.isEmpty else { return .init(check: .initrdArchive, status: .couldNotCheck, summary: "grub.cfg names no initrd") }
+        var good: [String] = [], proof: [String] = [], unchecked: [String] = [], outputs: [String] = []
+        for (i, path) in initrds.enumerated() {
+            do {
+                guard let file = try fs.size(of: path, saveAs: "debugfs-stat-initrd-\(i + 1)"), file.type == "regular", file.size > 0 else {
+                    unchecked.append("\(path) (not a non-empty file; see bootloader_config)")
+                    continue
+                }
+                let copy = try dumped(path, from: fs, as: "initrd-\(i + 1)")
+                let head = [UInt8]((try? FileHandle(forReadingFrom: URL(fileURLWithPath: copy)).read(upToCount: 8)) ?? Data())
+                guard let tool = Self.compressors.first(where: { head.starts(with: $0.magic) })?.tool else {
+                    let kind = head.starts(with: Array("070701".utf8)) ? "an uncompressed cpio (early microcode first?)" : "no compression bootcanary tests"
+                    unchecked.append("\(path) (\(kind))")
+                    continue
+                }
+                let run = try tools.run(tool, ["-t", copy], saveAs: "\(tool)-test-initrd-\(i + 1)")
+                outputs.append(run.output)
+                if run.result.status == 0 { good.append("\(path) (\(file.size) bytes, \(tool) -t: intact)") }
+                else { proof.append("\(path) (\(file.size) bytes): \(tool) -t: \(run.result.lastErrorLine.map { $0.replacingOccurrences(of: copy, with: path) } ?? "exit \(run.result.status)")") }
+            } catch { unchecked.append("\(path) (\(error))") }
+        }
+        let rest = unchecked.isEmpty ? "" : "; not checked: \(unchecked.joined(separator: ", "))"
+        if !proof.isEmpty {
+            return .init(check: .initrdArchive, status: .failed, summary: "\(proof.count) initrd\(proof.count == 1 ? " does" : "s do") not decompress to the end" + rest, proof: proof, outputs: outputs)
+        }
+        if good.isEmpty { return .init(check: .initrdArchive, status: .couldNotCheck, summary: "no initrd could be tested" + rest, outputs: outputs) }
+        return .init(check: .initrdArchive, status: .passed, summary: "decompress to the end: \(good.joined(separator: ", "))" + rest, outputs: outputs)
     }
 
     @available(*, noasync)
