@@ -71,7 +71,12 @@ public struct ImageIntegrityChecker: Sendable {
             }
             return result
         }
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        // A SIGINT/SIGTERM during the checks still removes the raw copy and dumped files.
+        let undo = Teardown.shared.register("removed \(scratch.path)") { try? FileManager.default.removeItem(at: scratch) }
+        defer {
+            Teardown.shared.unregister(undo)
+            try? FileManager.default.removeItem(at: scratch)
+        }
         run.scratch = scratch
 
         let view = run.rawView(of: image, format: format, named: "image")
