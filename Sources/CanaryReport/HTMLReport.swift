@@ -29,6 +29,7 @@ public enum HTMLReport {
         o += timeline(report)
         o += evidence(report)
         o += knownIssues(report)
+        if let integrity = r.integrity { o += imageIntegrity(integrity) }
         o += bootTable(report)
         o += transcripts(report)
         o += host(report)
@@ -133,6 +134,30 @@ public enum HTMLReport {
             }
             o += "<tr><td>\(bootCell)</td><td class=\"num\">\(lineCell)</td><td class=\"time\">\(time)</td><td>\(HTMLText.guest(e.reason, limit: 400))</td>"
             o += "<td><code class=\"console\">\(HTMLText.guest(e.text ?? t?.text ?? "", limit: 400))</code></td></tr>\n"
+        }
+        o += "</tbody></table>\n</section>\n"
+        return o
+    }
+
+    /// "Image integrity": each offline check, passed / failed with its proof / could not check.
+    static func imageIntegrity(_ i: ImageIntegrity) -> String {
+        var o = "<section id=\"integrity\"><h2>Image integrity</h2>\n"
+        let what = "<code>\(HTMLText.guest(i.image, limit: 300))</code> (\(HTMLText.guest(i.format, limit: 20))"
+            + (i.master.map { ", master <code>\(HTMLText.guest($0, limit: 300))</code>" } ?? "") + ")"
+        if let why = i.skipped {
+            return o + "<p>Not checked offline: \(HTMLText.guest(why, limit: 500)) (\(what)).</p>\n</section>\n"
+        }
+        o += "<p>Offline checks of \(what), read-only, without booting it: <strong>\(i.passed.count) passed, \(i.failed.count) failed, \(i.couldNotCheck.count) could not check</strong>"
+        o += (i.outputs.map { "; tool outputs in <code>\(HTMLText.guest($0, limit: 100))/</code>" } ?? "") + ".</p>\n"
+        o += "<table class=\"integrity\"><thead><tr><th>check</th><th>result</th><th>what was found</th></tr></thead><tbody>\n"
+        for c in i.checks {
+            let cls = c.status == .passed ? "ok" : c.status == .failed ? "fail" : "infra"
+            o += "<tr><td><code>\(c.check.rawValue)</code></td><td class=\"\(cls)\">\(HTMLText.escape(ReportWords.checkStatus(c.status)))</td><td>\(HTMLText.guest(c.summary, limit: 1000))"
+            if !c.proof.isEmpty {
+                o += "<ul class=\"proof\">" + c.proof.map { "<li><code class=\"console\">\(HTMLText.guest($0, limit: 600))</code></li>" }.joined() + "</ul>"
+            }
+            if !c.outputs.isEmpty { o += "<br><span class=\"hint\">" + c.outputs.map { HTMLText.guest($0, limit: 200) }.joined(separator: ", ") + "</span>" }
+            o += "</td></tr>\n"
         }
         o += "</tbody></table>\n</section>\n"
         return o

@@ -104,6 +104,7 @@ public enum MarkdownReport {
                 out.append("")
             }
         }
+        if let integrity = r.integrity { out.append(contentsOf: imageIntegrity(integrity)) }
 
         let failed = report.boots.filter(\.failed)
         if !failed.isEmpty {
@@ -154,6 +155,28 @@ public enum MarkdownReport {
         }
         out.append("_Rendered by bootcanary from run.json (schema \(MarkdownText.inline(r.schema))); `bootcanary report run.json` renders it again._")
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// "Image integrity": each offline check, passed / failed with its proof / could not check.
+    static func imageIntegrity(_ i: ImageIntegrity) -> [String] {
+        var out = ["## Image integrity", ""]
+        let what = "\(MarkdownText.inline(i.image)) (\(MarkdownText.inline(i.format))" + (i.master.map { ", master \(MarkdownText.inline($0))" } ?? "") + ")"
+        if let why = i.skipped {
+            out += ["Not checked offline: \(MarkdownText.inline(why)) (\(what)).", ""]
+            return out
+        }
+        out += ["Offline checks of \(what), read-only, without booting it: \(i.passed.count) passed, \(i.failed.count) failed, \(i.couldNotCheck.count) could not check" + (i.outputs.map { "; tool outputs in \(MarkdownText.inline($0))/" } ?? "") + ".", ""]
+        out.append("| check | result | what was found |")
+        out.append("|---|---|---|")
+        for c in i.checks {
+            out.append("| \(MarkdownText.code(c.check.rawValue)) | \(ReportWords.checkStatus(c.status)) | \(MarkdownText.inline(c.summary, limit: 400)) |")
+        }
+        out.append("")
+        for c in i.checks where !c.proof.isEmpty {
+            out += ["Proof (\(MarkdownText.code(c.check.rawValue))):", ""]
+            out += [MarkdownText.fenced(c.proof.map { UntrustedText.visible($0, limit: 400) }), ""]
+        }
+        return out
     }
 
     /// A failed boot's last console lines, numbered and timed, in a fence no line can close.

@@ -27,6 +27,9 @@ public struct RunRecord: Codable, Sendable, Equatable {
     /// The known issues the boots showed (docs/known-issues.md); absent when none matched, and
     /// from records written before they were matched.
     public var knownIssues: [KnownIssueMatch]?
+    /// The offline checks of `--image` (absent from runs without an image, and from records
+    /// written before the checks existed).
+    public var integrity: ImageIntegrity?
 
     public struct Tool: Codable, Sendable, Equatable {
         public var name: String
@@ -90,7 +93,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
 
     public init(runID: String, mode: String, started: Date, ended: Date, command: [String], host: HostFacts,
                 controlHost: HostFacts?, plan: Plan, boots: [BootRecord], diagnosis: Diagnosis,
-                knownIssues: [KnownIssueMatch]? = nil) {
+                knownIssues: [KnownIssueMatch]? = nil, integrity: ImageIntegrity? = nil) {
         schema = Self.schemaName
         tool = Tool()
         self.runID = runID
@@ -104,6 +107,7 @@ public struct RunRecord: Codable, Sendable, Equatable {
         self.boots = boots
         self.diagnosis = diagnosis
         self.knownIssues = knownIssues
+        self.integrity = integrity
     }
 
     public enum Failure: Error, Equatable, CustomStringConvertible {

@@ -242,6 +242,15 @@ public enum ReportWords {
         return s + "."
     }
 
+    /// An offline image check's result, as the "Image integrity" sections list it.
+    public static func checkStatus(_ s: ImageCheck.Status) -> String {
+        switch s {
+        case .passed: "passed"
+        case .failed: "FAILED"
+        case .couldNotCheck: "could not check"
+        }
+    }
+
     public static func verdict(_ v: Verdict) -> String {
         switch v {
         case .healthy: "Healthy"

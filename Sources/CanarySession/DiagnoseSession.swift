@@ -87,6 +87,11 @@ public struct DiagnoseSession: Sendable {
         let context = DiagnosisContext(hostname: facts.hostname, blastRadius: facts.blastRadius,
                                        availableKinds: Set(plans.map(\.kind)), hasControl: control != nil, maxRuns: maxRuns)
         let schedule = DiagnosisSchedule(kinds: plans.map(\.kind), maxRuns: maxRuns)
+        // The offline image checks read only the image's bytes; they run once, beside the boots.
+        let integrityTask = inputs.image.map { image in
+            let checks = imageChecks(image: image, runID: runID)
+            return Task { await BlockingCall.run { checks() } }
+        }
 
         // The control host boots each kind once, alongside the first round.
         var controlTask: Task<[BootRecord], Never>?
@@ -133,7 +138,8 @@ public struct DiagnoseSession: Sendable {
             progress(.interim(d))
         }
         if let task = controlTask { _ = await task.value }
-        let final = Correlator.diagnose(collected.observations, context: context)
+        let integrity = await integrityTask?.value
+        let final = IntegrityNote.annotate(Correlator.diagnose(collected.observations, context: context), with: integrity)
         var record = RunRecord(
             runID: runID, mode: mode, started: started, ended: Date(), command: command, host: facts,
             controlHost: controlFacts,
@@ -147,7 +153,7 @@ public struct DiagnoseSession: Sendable {
                         historyNotes: history.flatMap { $0.notes.isEmpty ? nil : $0.notes }),
             boots: collected.observations.sorted { ($0.host == .control ? 1 : 0, $0.kind, $0.run) < ($1.host == .control ? 1 : 0, $1.kind, $1.run) }
                 .map { RunFolder.relativize($0.record, in: out) },
-            diagnosis: final)
+            diagnosis: final, integrity: integrity)
         let known = KnownIssueMatcher.matches(knownIssues, boots: record.boots, host: facts, controlHost: controlFacts)
         record.knownIssues = known.isEmpty ? nil : known
         try record.write(to: out.appendingPathComponent("run.json"))
@@ -158,6 +164,21 @@ public struct DiagnoseSession: Sendable {
         }
         try ReproduceFolder.write(record, boots: collected.reproducible, to: out)
         return record
+    }
+}
+
+extension DiagnoseSession {
+    /// The offline checks of `image`, or a record of why they are skipped: the tools run where
+    /// bootcanary runs, so an image on a host reached over ssh or `--host-exec` is not read.
+    func imageChecks(image: String, runID: String) -> @Sendable () -> ImageIntegrity {
+        let format = inputs.imageFormat?.rawValue ?? DiskFormat.raw.rawValue
+        guard hostAccess == .local else {
+            let why = "the image is on \(hostAccess.map { "the host reached by \($0.summary)" } ?? "a host bootcanary has no shell on"); the offline checks read only local files"
+            return { ImageIntegrity(image: image, format: format, master: inputs.master, skipped: why) }
+        }
+        let checker = ImageIntegrityChecker(image: image, format: inputs.imageFormat, master: inputs.master, masterFormat: inputs.masterFormat,
+                                            runFolder: out, scratchName: "integrity-\(runID)")
+        return { checker.run() }
     }
 }
 

@@ -47,6 +47,12 @@ import Testing
                             status: host.status)
     }
 
+    /// run.json's `integrity` from a real lab run: `diagnose` of the kernel-flipped image
+    /// (lab/faults/corrupt-images), its run folder's paths as they were.
+    static func integrity() throws -> ImageIntegrity {
+        try JSONFormat.decoder().decode(ImageIntegrity.self, from: Data(contentsOf: Fixtures.root.appendingPathComponent("fixtures/integrity/lab-kernel-flipped.json")))
+    }
+
     /// Each JSON shape, as the commands print it.
     static func shapes() throws -> [(name: String, json: String)] {
         let record = try runRecord("lab-sick-host")
@@ -57,6 +63,7 @@ import Testing
             ("analyze", try JSONFormat.string(try analysisDocument()).replacingOccurrences(of: relative, with: "")),
             ("fleet", try JSONFormat.string(try fleetReport())),
             ("known-issues", try JSONFormat.string(try knownIssues())),
+            ("integrity", try JSONFormat.string(try integrity())),
         ]
     }
 
@@ -66,7 +73,7 @@ import Testing
         return KnownIssueMatcher.matches(KnownIssueTable.shipped, boots: [boot], host: nil)
     }
 
-    @Test(arguments: ["boot", "host", "analyze", "fleet", "known-issues"])
+    @Test(arguments: ["boot", "host", "analyze", "fleet", "known-issues", "integrity"])
     func jsonShapeMatchesItsGoldenFile(_ name: String) throws {
         let json = try #require(try Self.shapes().first { $0.name == name }).json + "\n"
         let url = Self.goldens.appendingPathComponent("\(name).json")
