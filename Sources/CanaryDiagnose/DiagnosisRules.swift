@@ -125,6 +125,26 @@ public enum DiagnosisRules {
             }),
 
         DiagnosisRule(
+            name: "image-boots-frozen-at-varying-points",
+            because: "An image cannot stop its own vCPUs from being scheduled: its boots stalling with frozen vCPUs at different points, while independent kernels boot, is the host pausing guests now and then, not a broken image. Restoring the image would not help; it is not yet proof enough to reboot the host either.",
+            test: { f, c in
+                // Seen on the QEMU lab with lab/faults/sick-host freezing guests 3-12 s after
+                // start: both pygrub boots froze (at 21.0 s and 26.4 s, different lines) while
+                // the host-kernel boots reached login first, and the diagnosis said
+                // guest_kernel_fault, reinstall the guest kernel.
+                let frozenImage = f.frozenFailures.filter { $0.kind.dependsOnImage || $0.usesGuestDisk }
+                guard !frozenImage.isEmpty, f.independentFailures.isEmpty,
+                      Set(frozenImage.map(\.failurePoint)).count > 1 || frozenImage.count < f.failures.count else { return nil }
+                let points = Set(frozenImage.map(\.failurePoint)).count
+                return Finding(verdict: .intermittent, action: .investigate, confidence: 0.6,
+                               summary: "\(frozenImage.count) test boot(s) of the guest image on \(c.hostname) stalled with frozen vCPUs (the hypervisor stopped running them) at \(points) different point(s) while independent kernels booted: the host paused guests intermittently; do not restore the image on this evidence",
+                               shownBy: f.failures,
+                               next: ["run again with --runs \(max(4, c.maxRuns * 2)): a host that freezes guests will sooner or later freeze an independent kernel too",
+                                      "watch the host's dmesg and `xl dmesg` while it runs"] + Advice.controlHost(c),
+                               settled: false)
+            }),
+
+        DiagnosisRule(
             name: "platform-regression",
             because: "Every kind of boot, independent kernels included, failing identically with the vCPUs running is deterministic and host-wide: a platform change (hypervisor update, firmware) broke booting.",
             test: { f, c in

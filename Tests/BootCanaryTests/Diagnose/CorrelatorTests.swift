@@ -209,3 +209,38 @@ import Testing
         for rule in DiagnosisRules.table { #expect(d.reasoning.contains { $0.hasPrefix(rule.name + ":") }) }
     }
 }
+
+/// Frozen vCPUs are the hypervisor's doing: an image's boots that froze cannot earn an image
+/// verdict when they froze at different points.
+@Suite struct FrozenImageBootTests {
+    /// Measured on the QEMU lab (bench/history.sh sick, freezes 3-12 s after start): both
+    /// pygrub boots froze at different lines, both host-kernel boots of the same disk reached
+    /// login before their freeze came; the diagnosis said guest_kernel_fault.
+    @Test func imageBootsFrozenAtDifferentPointsAreNotTheImage() throws {
+        var p1 = try CorrelatorTests.boot("lab-healthy-rootdisk", .pygrub, run: 1, frozenAfter: 21)
+        var p2 = try CorrelatorTests.boot("lab-healthy-rootdisk", .pygrub, run: 2, frozenAfter: 26)
+        p1.title = nil; p1.lastLine = "[    3.1] ACPI: button: Power Button [PWRF]"
+        p2.title = nil; p2.lastLine = "[    5.7] EXT4-fs (vda): mounted filesystem"
+        let boots = [p1, p2, try CorrelatorTests.boot("lab-healthy-rootdisk", .kernel, run: 1),
+                     try CorrelatorTests.boot("lab-healthy-rootdisk", .kernel, run: 2)]
+        let d = Correlator.diagnose(boots, context: CorrelatorTests.context)
+        #expect(d.verdict == .intermittent)
+        #expect(d.action == .investigate)
+        #expect(d.rule == "image-boots-frozen-at-varying-points")
+        #expect(d.summary.contains("do not restore the image"))
+    }
+
+    /// The same boots freezing at one and the same line every time is what a guest kernel that
+    /// halts there does (cli; hlt gets no CPU time either): the image verdict stands.
+    @Test func imageBootsFrozenAtOnePointStillBlameTheGuestKernel() throws {
+        var p1 = try CorrelatorTests.boot("lab-healthy-rootdisk", .pygrub, run: 1, frozenAfter: 21)
+        var p2 = try CorrelatorTests.boot("lab-healthy-rootdisk", .pygrub, run: 2, frozenAfter: 21)
+        p1.title = nil; p1.lastLine = "[    3.1] ACPI: button: Power Button [PWRF]"
+        p2.title = nil; p2.lastLine = "[    3.1] ACPI: button: Power Button [PWRF]"
+        let boots = [p1, p2, try CorrelatorTests.boot("lab-healthy-rootdisk", .kernel, run: 1),
+                     try CorrelatorTests.boot("lab-healthy-rootdisk", .kernel, run: 2)]
+        let d = Correlator.diagnose(boots, context: CorrelatorTests.context)
+        #expect(d.verdict == .guestKernelFault)
+        #expect(d.rule == "broken-guest-kernel")
+    }
+}
