@@ -391,11 +391,11 @@ public struct BootClassifier: Sendable {
             if parts.count >= 2 { device = "device/" + parts[1].prefix { $0.isLetter || $0 == "_" } }
         }
         var title = "XENBUS: timeout connecting to \(device)"
-        if let r = message.range(of: "remote state ") {
+        let label = XenbusStateTable.remoteStateLabel
+        if let r = message.range(of: label) {
             let digits = message[r.upperBound...].prefix { $0.isNumber }
             if let state = Int(digits) {
-                let names = [1: "Initialising", 2: "InitWait", 3: "Initialised", 4: "Connected", 5: "Closing", 6: "Closed"]
-                title += " (remote state \(state)" + (names[state].map { ": \($0)" } ?? "") + ")"
+                title += " (\(label)\(state)" + (XenbusStateTable.state(state).map { ": \($0.name)" } ?? "") + ")"
             }
         }
         return title
