@@ -48,7 +48,9 @@ public final class ClassifierRules: Sendable {
     let milestoneAlso: [[[UInt8]]], milestoneUnless: [[[UInt8]]]
     let signatureAlso: [[[UInt8]]], signatureUnless: [[[UInt8]]]
     let milestoneRanks: [Int]
-    var loginIDs: Range<Int> { (milestones.count + signatures.count)..<(milestones.count + signatures.count + 2) }
+    /// The byte lengths of `LoginMarkerTable.prompts`, by matcher id from `loginIDs.lowerBound`.
+    let loginLengths: [Int]
+    var loginIDs: Range<Int> { (milestones.count + signatures.count)..<(milestones.count + signatures.count + loginLengths.count) }
 
     public init(milestones: [MilestoneMarker] = MilestoneTable.standard, signatures: [Signature] = SignatureTable.standard) {
         milestoneRanks = milestones.map(\.milestone.rank)
@@ -57,8 +59,9 @@ public final class ClassifierRules: Sendable {
         var literals: [(String, Int)] = []
         for (k, m) in milestones.enumerated() { literals.append((m.text, k)) }
         for (k, s) in signatures.enumerated() { literals.append((s.text, milestones.count + k)) }
-        literals.append(("login:", milestones.count + signatures.count))
-        literals.append(("Login:", milestones.count + signatures.count + 1))
+        let prompts = LoginMarkerTable.prompts
+        for (k, p) in prompts.enumerated() { literals.append((p.text, milestones.count + signatures.count + k)) }
+        loginLengths = prompts.map(\.text.utf8.count)
         matcher = LiteralMatcher(literals: literals.map { (text: $0.0, id: $0.1) })
         milestoneAlso = milestones.map { $0.alsoContains.map { Array($0.utf8) } }
         milestoneUnless = milestones.map { $0.unless.map { Array($0.utf8) } }
@@ -252,9 +255,12 @@ public struct BootClassifier: Sendable {
                 milestoneHits.insert(id)
             } else if id < signatureEnd {
                 signatureHits.insert(id - milestoneCount)
-            } else if loginAt < 0, SuccessMarker.isLoginPrompt(message, at: start, isKernelLine: prefix.isKernelLine) {
+            } else if loginAt < 0, SuccessMarker.isLoginPrompt(message, at: start, length: rules.loginLengths[id - signatureEnd],
+                                                                 isKernelLine: prefix.isKernelLine) {
                 loginAt = start
-            } else if answeredAt < 0, !partial, SuccessMarker.isAnsweredLoginPrompt(message, at: start, isKernelLine: prefix.isKernelLine) {
+            } else if answeredAt < 0, !partial,
+                      SuccessMarker.isAnsweredLoginPrompt(message, at: start, length: rules.loginLengths[id - signatureEnd],
+                                                          isKernelLine: prefix.isKernelLine) {
                 answeredAt = start
             }
         }
@@ -288,7 +294,7 @@ public struct BootClassifier: Sendable {
                 if SuccessMarker.isAutomaticLogin(message) { recordLogin(sighting) } else { pendingAnsweredLogin = sighting }
             }
         }
-        if hasExpect, success == nil, let expect, firstTime(signatureEnd + 1, line: view.number, partial: partial),
+        if hasExpect, success == nil, let expect, firstTime(rules.loginIDs.upperBound, line: view.number, partial: partial),
            expect.matches(String(decoding: message, as: UTF8.self)) {
             success = MilestoneSighting(milestone: lastMilestone, line: view.number, time: view.time,
                                         kernelSeconds: prefix.kernelSeconds, text: Self.text(message))
@@ -302,11 +308,11 @@ public struct BootClassifier: Sendable {
         }
     }
 
-    /// A signature that can be judged on an unterminated line: a rescue-shell or bootloader
-    /// prompt with a fixed title.
+    /// A signature that can be judged on an unterminated line: a waiting prompt's kind
+    /// (`LoginMarkerTable.waitingPromptKinds`) with a fixed title.
     private static func isPrompt(_ signature: Signature) -> Bool {
         guard case .fixed = signature.title else { return false }
-        return signature.kind == .initramfsRescue || signature.kind == .bootloaderError
+        return LoginMarkerTable.waitingPromptKinds.contains(signature.kind)
     }
 
     /// False when this entry already matched the same line while it was unterminated.

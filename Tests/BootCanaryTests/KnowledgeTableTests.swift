@@ -71,3 +71,83 @@ private func boot(_ text: String, _ ending: BootEnding = .endOfLog, at end: Doub
         }
     }
 }
+
+@Suite struct LoginMarkerTableTests {
+    static func rows(_ role: LoginMarker.Role) -> [String] {
+        LoginMarkerTable.standard.filter { $0.role == role }.map(\.text)
+    }
+
+    @Test func everyRoleHasARow() {
+        for role in [LoginMarker.Role.prompt, .notAfter, .password, .automatic] {
+            #expect(!Self.rows(role).isEmpty, "\(role)")
+        }
+    }
+
+    /// Each prompt row is a success marker at the end of a line, waiting or terminated.
+    @Test func everyPromptRowIsALoginPrompt() throws {
+        for prompt in Self.rows(.prompt) {
+            let waiting = try boot("Debian GNU/Linux 12 canary hvc0\n\ncanary \(prompt) ")
+            #expect(waiting.outcome == .booted, "\(prompt)")
+            #expect(waiting.lastMilestone == .login)
+            #expect(try boot("canary \(prompt)\n").outcome == .booted, "\(prompt)")
+        }
+    }
+
+    /// `Last login:` (login(1)'s greeting) is no prompt, for every prompt and every greeting row.
+    @Test func notAfterRowsUndoEveryPrompt() throws {
+        for prompt in Self.rows(.prompt) {
+            for words in Self.rows(.notAfter) {
+                let r = try boot("\(words)\(prompt) ")
+                #expect(r.outcome != .booted, "\(words)\(prompt)")
+                #expect(r.milestones.allSatisfy { $0.milestone != .login })
+            }
+        }
+    }
+
+    /// An answered prompt (`canary login: root`) counts only when a password row follows on the
+    /// next line, and then at the prompt's line.
+    @Test func answeredPromptCountsWithAPasswordRow() throws {
+        let unanswered = try boot("canary login: root\n[    9.0] random: crng init done\n")
+        #expect(unanswered.outcome != .booted)
+        for password in Self.rows(.password) {
+            let r = try boot("Welcome to Debian!\ncanary login: root\n\(password) \n")
+            #expect(r.outcome == .booted, "\(password)")
+            #expect(r.milestones.first { $0.milestone == .login }?.line == 2)
+        }
+    }
+
+    @Test func automaticRowsCountAtOnce() throws {
+        for automatic in Self.rows(.automatic) {
+            let r = try boot("canary login: root \(automatic)\n[   12.0] systemd[1]: Started foo.\n")
+            #expect(r.outcome == .booted, "\(automatic)")
+            #expect(r.milestones.first { $0.milestone == .login }?.line == 1)
+        }
+    }
+
+    /// A waiting kind without a fixed-title row could never be judged early: the list would lie.
+    @Test func everyWaitingKindHasAFixedTitleRow() {
+        for kind in LoginMarkerTable.waitingPromptKinds {
+            #expect(SignatureTable.standard.contains { row in
+                guard row.kind == kind, case .fixed = row.title else { return false }
+                return true
+            }, "\(kind)")
+        }
+    }
+
+    /// Only the waiting kinds are judged on an unterminated line: `reboot: Power down` has a
+    /// fixed title too, but its kind waits for the line end.
+    @Test func onlyWaitingKindsAreJudgedUnterminated() throws {
+        var grub = try BootConsole()
+        _ = grub.append(Array("Entering rescue mode...".utf8), at: ConsoleTime(seconds: 1))
+        #expect(grub.classifier.hits.map(\.kind) == [.bootloaderError])
+        var initramfs = try BootConsole()
+        _ = initramfs.append(Array("ALERT!  /dev/xvda1 does not exist.\r\n(initramfs) ".utf8), at: ConsoleTime(seconds: 2))
+        #expect(initramfs.classifier.hits.map(\.kind) == [.initramfsRescue])
+
+        var shutdown = try BootConsole()
+        _ = shutdown.append(Array("[   40.0] reboot: Power down".utf8), at: ConsoleTime(seconds: 1))
+        #expect(shutdown.classifier.hits.isEmpty)
+        _ = shutdown.finish()
+        #expect(shutdown.classifier.hits.map(\.kind) == [.shutdown])
+    }
+}
