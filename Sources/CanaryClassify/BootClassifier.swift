@@ -407,15 +407,15 @@ public struct BootClassifier: Sendable {
         return title
     }
 
-    /// In the lines after the first fatal signature: `RIP: 0010:func+0x1a/0x40`,
-    /// `RIP: e030:func+...` (Xen PV), `pc : func+0x..` (arm64), `PC is at func+0x..` (arm).
+    /// In the lines after the first fatal signature: a `TraceLineTable` row that names the
+    /// faulting function (`RIP: 0010:func+0x1a/0x40`, `pc : func+0x..`).
     private mutating func lookForFaultingFunction(_ message: UnsafeBufferPointer<UInt8>) {
         linesSinceFatal += 1
         if linesSinceFatal > Self.traceLines { seekingFunction = false; return }
-        for marker in [Self.ripMarker, Self.pcMarker, Self.pcIsAtMarker] {
+        for (marker, codeSegment) in TraceLineTable.faultingFunctionMarkers {
             guard let at = message.firstIndex(of: marker, from: 0) else { continue }
             var i = at + marker.count
-            if marker == Self.ripMarker {
+            if codeSegment {
                 // skip the code segment `0010:` / `e030:`
                 var j = i
                 while j < message.count, message[j] != UInt8(ascii: ":"), j - i < 6 { j += 1 }
@@ -446,10 +446,6 @@ public struct BootClassifier: Sendable {
         }
         traceEvents += StallFrame.events(in: String(decoding: message, as: UTF8.self))
     }
-
-    static let ripMarker = Array("RIP: ".utf8)
-    static let pcMarker = Array("pc : ".utf8)
-    static let pcIsAtMarker = Array("PC is at ".utf8)
 
     private mutating func remember(_ message: UnsafeBufferPointer<UInt8>, line: Int) {
         var start = 0

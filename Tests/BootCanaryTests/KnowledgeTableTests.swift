@@ -151,3 +151,84 @@ private func boot(_ text: String, _ ending: BootEnding = .endOfLog, at end: Doub
         #expect(shutdown.classifier.hits.map(\.kind) == [.shutdown])
     }
 }
+
+@Suite struct TraceLineTableTests {
+    /// Rows of one meaning are tried in order and the first match decides: a row whose text
+    /// holds another row's must come first, or the shorter would take its lines.
+    @Test func aRowHoldingAnotherComesFirst() {
+        let rows = TraceLineTable.standard
+        for (i, a) in rows.enumerated() {
+            for (j, b) in rows.enumerated() where i != j && a.meaning == b.meaning && a.text.contains(b.text) {
+                #expect(i < j, "\(a.text) must come before \(b.text)")
+            }
+        }
+        // the case that made the rule
+        let rip = rows.firstIndex { $0.text == "RIP: " }, ip = rows.firstIndex { $0.text == "IP: " }
+        #expect(rip != nil && ip != nil && rip! < ip!)
+    }
+
+    @Test func everyMeaningHasARow() {
+        for meaning in [TraceLineMarker.Meaning.callTrace, .irqEntry, .instructionPointer, .unreliableFrame, .framePair] {
+            #expect(!TraceLineTable.rows(meaning).isEmpty, "\(meaning)")
+        }
+    }
+
+    /// A stack header is only that, even when it names an interrupt too.
+    @Test func everyCallTraceRowStartsAStack() {
+        for row in TraceLineTable.rows(.callTrace) {
+            #expect(StallFrame.events(in: row.text) == [.callTrace], "\(row.text)")
+            #expect(StallFrame.events(in: "\(row.text) apic_timer_interrupt+0x1/0x2") == [.callTrace])
+        }
+    }
+
+    @Test func everyIRQEntryRowIsTheTimerInterrupt() {
+        for row in TraceLineTable.rows(.irqEntry) {
+            #expect(StallFrame.events(in: " \(row.text)(0x1 to 0x2)").contains(.irqEntry), "\(row.text)")
+        }
+        #expect(!StallFrame.events(in: " do_idle+0x1/0x2").contains(.irqEntry))
+    }
+
+    @Test func everyInstructionPointerRowNamesTheFunction() {
+        for row in TraceLineTable.rows(.instructionPointer) {
+            let line = row.text + (row.codeSegment ? "e030:" : "") + "xen_fault_fn+0x1a/0x40"
+            #expect(StallFrame.events(in: line) == [.rip("xen_fault_fn")], "\(line)")
+        }
+        // an after-space row glued to a word is not that row
+        for row in TraceLineTable.rows(.instructionPointer) where row.afterSpaceOnly {
+            #expect(StallFrame.events(in: "X\(row.text)xen_fault_fn+0x1a/0x40") == [], "X\(row.text)")
+        }
+    }
+
+    /// powerpc's guessed frame is dropped; without the row's text the same line is a frame.
+    @Test func unreliableFramesNameNothing() {
+        let frame = "[c000000049a87530] [c000000049a875a0] guessed_fn+0x1/0x2"
+        #expect(StallFrame.events(in: frame) == [.frame("guessed_fn")])
+        for row in TraceLineTable.rows(.unreliableFrame) {
+            #expect(StallFrame.events(in: frame + " " + row.text) == [], "\(row.text)")
+        }
+    }
+
+    @Test func framePairsGiveCalleeThenCaller() {
+        for row in TraceLineTable.rows(.framePair) {
+            let line = "[<80c1e5e8>] (callee_fn" + row.text + "80c1eb20>] (caller_fn+0x60/0xdc)"
+            #expect(StallFrame.events(in: line) == [.frame("callee_fn"), .frame("caller_fn")], "\(line)")
+        }
+    }
+
+    /// Every row flagged for it gives an oops its ` in FUNCTION`, through the segment when the
+    /// row has one (Xen PV's `RIP: e030:`); the search reads exactly the flagged rows, in order.
+    @Test func faultingFunctionRowsNameTheOops() throws {
+        let flagged = TraceLineTable.standard.filter(\.namesFaultingFunction)
+        #expect(TraceLineTable.faultingFunctionMarkers.map { String(decoding: $0.bytes, as: UTF8.self) } == flagged.map(\.text))
+        #expect(!flagged.isEmpty)
+        for row in flagged {
+            let r = try boot("""
+                [    2.0] BUG: unable to handle page fault for address: ffffc9004054e881
+                [    2.0] Oops: 0003 [#1] SMP NOPTI
+                [    2.0] \(row.text)\(row.codeSegment ? "e030:" : "")blkif_fault.constprop.0+0xe/0x20
+                [    2.1] Kernel panic - not syncing: Fatal exception
+                """)
+            #expect(r.title == "BUG: unable to handle kernel paging request in blkif_fault", "\(row.text)")
+        }
+    }
+}
