@@ -503,85 +503,30 @@ public struct BootClassifier: Sendable {
         hits.filter { $0.kind.isFatal }.max { $0.kind.severity < $1.kind.severity }
     }
 
-    /// Whether a boot the overall deadline cut off was still running: its last byte came within
-    /// 15 s of the deadline — the shortest silence the watchdog ever calls a stall
-    /// (`--frozen-after`'s default) — and within the last tenth of its output's span. The tenth
-    /// keeps a short capture honest: fixtures/transcripts/lab-userspace-spin.log went silent at
-    /// +3.3 s of a 10 s capture while its userspace spun, which is a stall, not a slow boot.
-    static func stillPrinting(lastByte: Double?, firstByte: Double?, end: Double?) -> Bool {
-        guard let last = lastByte, let end else { return false }
-        let silence = end - last
-        return silence < 15 && silence < 0.1 * (end - (firstByte ?? 0))
+    /// What the console showed, as `OutcomeTable`'s rows ask it, for a boot ended at `endTime`.
+    func outcomeFacts(at endTime: ConsoleTime?) -> OutcomeTable.Facts {
+        OutcomeTable.Facts(
+            lines: lines,
+            successFirst: success.map { s in firstFatal.map { s.line <= $0.line } ?? true } ?? false,
+            worst: worstFatal?.kind.outcome,
+            shutdownSeen: hits.contains { $0.kind == .shutdown },
+            firstByte: firstByteTime?.seconds,
+            lastByte: silentSince?.seconds ?? lastLineTime?.seconds,
+            end: endTime?.seconds,
+            successTime: success?.time?.seconds,
+            firstFatalTime: firstFatal?.time?.seconds)
     }
 
     /// The result of the boot, given how it ended. One place decides every outcome, for the
-    /// live console and saved logs alike.
+    /// live console and saved logs alike: the first `OutcomeTable` row that applies.
     public func judge(_ ending: BootEnding, at endTime: ConsoleTime? = nil) -> BootResult {
-        var outcome: BootOutcome
-        var decidedAt: Double? = endTime?.seconds
-        var stallSeconds: Double?
-        var vcpu: VCPUPattern?
-        let lastByte = silentSince?.seconds ?? lastLineTime?.seconds
-        let successFirst = success.map { s in firstFatal.map { s.line <= $0.line } ?? true } ?? false
-        let shutdownSeen = hits.contains { $0.kind == .shutdown }
-
-        if case .startFailure = ending {
-            // The bootloader's own words (pygrub's error, libxl's "bootloader failed") make a
-            // refused start a bootloader failure.
-            outcome = worstFatal?.kind.outcome == .bootloaderFailure ? .bootloaderFailure : .startFailure
-        } else if lines == 0 {
-            switch ending {
-            case .infrastructureError: outcome = .infraError
-            case .domainStopped(.crashed): outcome = .crashed
-            case .domainStopped(.shutdown): outcome = .poweredOff
-            case .stall(let silence, let pattern):
-                // Silent from the start: what the vCPUs did meanwhile still tells a guest that
-                // never printed from one the hypervisor never ran.
-                outcome = .noOutput
-                stallSeconds = silence
-                vcpu = pattern
-            default: outcome = .noOutput
-            }
-        } else if successFirst, let s = success {
-            outcome = .booted
-            decidedAt = s.time?.seconds
-        } else if let worst = worstFatal, let outcomeOfWorst = worst.kind.outcome {
-            outcome = outcomeOfWorst
-            decidedAt = firstFatal?.time?.seconds
-        } else {
-            switch ending {
-            case .successMarker:
-                outcome = .booted
-            case .stall(let silence, let pattern):
-                outcome = .stalled
-                stallSeconds = silence
-                vcpu = pattern
-            case .domainStopped(.crashed):
-                outcome = .crashed
-            case .domainStopped(.shutdown):
-                outcome = .poweredOff
-            case .domainStopped(.destroyed), .domainStopped(.other):
-                outcome = .infraError
-            case .timeout where Self.stillPrinting(lastByte: lastByte, firstByte: firstByteTime?.seconds, end: endTime?.seconds):
-                // Seen on the Xen lab under load: HVM boots printing a line every 3 s when the
-                // 900 s timeout came, each at another line. As "stalled" they were three
-                // different stall points, which is host-fault evidence; they were only slow.
-                outcome = .timedOut
-                if let end = endTime?.seconds, let last = lastByte { stallSeconds = max(0, end - last) }
-            case .timeout, .fatalSignature:
-                outcome = .stalled
-                if let end = endTime?.seconds, let last = lastByte { stallSeconds = max(0, end - last) }
-            case .consoleClosed:
-                outcome = shutdownSeen ? .poweredOff : .infraError
-            case .infrastructureError:
-                outcome = .infraError
-            case .endOfLog:
-                outcome = shutdownSeen ? .poweredOff : .stalled
-                decidedAt = lastByte
-            case .startFailure:
-                outcome = .startFailure
-            }
-        }
+        let facts = outcomeFacts(at: endTime)
+        let lastByte = facts.lastByte
+        let decision = OutcomeTable.decide(ending, facts)
+        let outcome = decision.outcome
+        let decidedAt = decision.decidedAt
+        let stallSeconds = decision.stallSeconds
+        let vcpu = decision.vcpu
 
         var evidence: [Evidence] = []
         if let fatal = firstFatal {

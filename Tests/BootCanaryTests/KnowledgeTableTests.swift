@@ -232,3 +232,176 @@ private func boot(_ text: String, _ ending: BootEnding = .endOfLog, at end: Doub
         }
     }
 }
+
+@Suite struct OutcomeTableTests {
+    static let kernel = """
+        [    0.000000] Linux version 6.1.0-27-cloud-amd64
+        [    0.000000] Booting kernel on Xen
+        [    0.400000] blkfront: xvda: barrier or flush: disabled;
+        """
+    /// 30 lines, one a second, the last at +29 s.
+    static let steady = (0..<30).map { "[    \($0).000000] early setup step \($0)" }.joined(separator: "\n") + "\n"
+
+    /// One console per row, in table order: the row it must reach, and what the result holds.
+    struct Case: Sendable, CustomTestStringConvertible {
+        var testDescription: String { "row \(row), \(ending)" }
+        var row: Int
+        var text: String
+        var ending: BootEnding
+        var end: Double?
+        var outcome: BootOutcome
+        var decidedAt: Double?
+        var stall: Double? = nil
+        var vcpu: VCPUPattern? = nil
+    }
+
+    static let cases: [Case] = [
+        Case(row: 0, text: "pyGRUB  version 0.6\nUnable to find partition containing kernel\n", ending: .startFailure("bootloader failed - consult logfile"),
+             end: 3, outcome: .bootloaderFailure, decidedAt: 3),
+        Case(row: 1, text: "", ending: .startFailure("libxenlight failed to create new domain"), end: 1, outcome: .startFailure, decidedAt: 1),
+        Case(row: 2, text: "", ending: .infrastructureError("console lost"), end: 5, outcome: .infraError, decidedAt: 5),
+        Case(row: 3, text: "", ending: .domainStopped(.crashed), end: 5, outcome: .crashed, decidedAt: 5),
+        Case(row: 4, text: "", ending: .domainStopped(.shutdown), end: 5, outcome: .poweredOff, decidedAt: 5),
+        Case(row: 5, text: "", ending: .stall(silenceSeconds: 60, vcpu: .frozen), end: 60, outcome: .noOutput, decidedAt: 60,
+             stall: 60, vcpu: .frozen),
+        Case(row: 6, text: "", ending: .timeout, end: 900, outcome: .noOutput, decidedAt: 900),
+        Case(row: 7, text: kernel + "\nWelcome to Debian!\ncanary login: ", ending: .successMarker, end: 9, outcome: .booted, decidedAt: 4),
+        Case(row: 8, text: kernel + "\n[    5.0] Kernel panic - not syncing: VFS: Unable to mount root fs\n", ending: .stall(silenceSeconds: 30, vcpu: .idle),
+             end: 40, outcome: .panic, decidedAt: 3),
+        Case(row: 9, text: kernel + "\nStarting dropbear sshd: OK\n", ending: .successMarker, end: 6, outcome: .booted, decidedAt: 6),
+        Case(row: 10, text: kernel + "\n", ending: .stall(silenceSeconds: 30, vcpu: .spinning), end: 33, outcome: .stalled, decidedAt: 33,
+             stall: 30, vcpu: .spinning),
+        Case(row: 11, text: kernel + "\n", ending: .domainStopped(.crashed), end: 8, outcome: .crashed, decidedAt: 8),
+        Case(row: 12, text: kernel + "\n", ending: .domainStopped(.shutdown), end: 8, outcome: .poweredOff, decidedAt: 8),
+        Case(row: 13, text: kernel + "\n", ending: .domainStopped(.destroyed), end: 8, outcome: .infraError, decidedAt: 8),
+        Case(row: 13, text: kernel + "\n", ending: .domainStopped(.other), end: 8, outcome: .infraError, decidedAt: 8),
+        // last byte at +29 s, deadline at +30 s: 1 s of silence, under 15 s and a tenth of 30 s
+        Case(row: 14, text: steady, ending: .timeout, end: 30, outcome: .timedOut, decidedAt: 30, stall: 1),
+        Case(row: 15, text: steady, ending: .timeout, end: 129, outcome: .stalled, decidedAt: 129, stall: 100),
+        Case(row: 15, text: steady, ending: .fatalSignature, end: 39, outcome: .stalled, decidedAt: 39, stall: 10),
+        Case(row: 16, text: kernel + "\n[    3.0] reboot: Power down\n", ending: .consoleClosed, end: 5, outcome: .poweredOff, decidedAt: 5),
+        Case(row: 17, text: kernel + "\n", ending: .consoleClosed, end: 5, outcome: .infraError, decidedAt: 5),
+        Case(row: 18, text: kernel + "\n", ending: .infrastructureError("libvirt connection lost"), end: 5, outcome: .infraError, decidedAt: 5),
+        Case(row: 19, text: kernel + "\n[    3.0] reboot: Power down\n", ending: .endOfLog, end: nil, outcome: .poweredOff, decidedAt: 3),
+        Case(row: 20, text: kernel + "\n", ending: .endOfLog, end: nil, outcome: .stalled, decidedAt: 2),
+    ]
+
+    static func console(_ text: String) throws -> BootConsole {
+        var console = try BootConsole()
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for (k, line) in lines.enumerated() {
+            let bytes = k == lines.count - 1 ? String(line) : line + "\r\n"
+            _ = console.append(Array(bytes.utf8), at: ConsoleTime(seconds: Double(k)))
+        }
+        _ = console.finish()
+        return console
+    }
+
+    @Test("each row is reached by a console and gives its result", arguments: cases)
+    func eachRowIsReached(c: Case) throws {
+        let console = try Self.console(c.text)
+        let end = c.end.map { ConsoleTime(seconds: $0) }
+        let row = OutcomeTable.row(for: OutcomeRule.Ending(c.ending), console.classifier.outcomeFacts(at: end))
+        #expect(row == c.row, "\(OutcomeTable.standard[c.row].why)")
+        let r = console.judge(c.ending, at: end)
+        #expect(r.outcome == c.outcome)
+        #expect(r.secondsToOutcome == c.decidedAt)
+        #expect(r.stallSeconds == c.stall)
+        #expect(r.vcpu == c.vcpu)
+        if case .fixed(let outcome) = OutcomeTable.standard[c.row].outcome { #expect(outcome == c.outcome) }
+    }
+
+    @Test func everyRowHasACase() {
+        #expect(Set(Self.cases.map(\.row)) == Set(OutcomeTable.standard.indices))
+    }
+
+    /// Every ending, with every console the facts can describe, reaches a row: the fallback in
+    /// `OutcomeTable.decide` is never taken.
+    @Test func everyEndingAndConsoleReachesARow() {
+        let worsts: [BootOutcome?] = [nil] + Set(SignatureKind.allCases.compactMap(\.outcome)).sorted { $0.rawValue < $1.rawValue }
+        for ending in OutcomeRule.Ending.allCases {
+            for lines in [0, 3] {
+                for successFirst in [false, true] {
+                    for worst in worsts {
+                        for shutdown in [false, true] {
+                            // end 1 s after the last byte of a 30 s console (still printing), or 100 s after
+                            for end in [30.0, 129, nil] as [Double?] {
+                                let facts = OutcomeTable.Facts(
+                                    lines: lines, successFirst: successFirst, worst: worst, shutdownSeen: shutdown,
+                                    firstByte: 0, lastByte: 29, end: end, successTime: 1, firstFatalTime: 2)
+                                #expect(OutcomeTable.row(for: ending, facts) != nil, "\(ending) \(facts)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// What each row takes from the facts exists where it applies.
+    @Test func rowsAreConsistent() {
+        for (k, rule) in OutcomeTable.standard.enumerated() {
+            if rule.outcome == .worstSignature { #expect(rule.console == .fatalSignature, "row \(k)") }
+            if rule.decidedAt == .successLine { #expect(rule.console == .successFirst, "row \(k)") }
+            if rule.decidedAt == .firstFatal { #expect(rule.console == .fatalSignature, "row \(k)") }
+            if rule.stall == .fromEnding { #expect(rule.endings == [.stall], "row \(k)") }
+            #expect(!rule.endings.isEmpty && !rule.why.isEmpty, "row \(k)")
+        }
+    }
+
+    @Test func everyBootEndingHasItsOwnKind() {
+        let endings: [BootEnding] = [
+            .successMarker, .fatalSignature, .stall(silenceSeconds: 1, vcpu: .idle), .timeout, .consoleClosed, .startFailure("x"),
+            .infrastructureError("y"), .endOfLog,
+        ] + DomainStopReason.allCases.map { .domainStopped($0) }
+        #expect(Set(endings.map(OutcomeRule.Ending.init)) == Set(OutcomeRule.Ending.allCases))
+        #expect(endings.count == OutcomeRule.Ending.allCases.count)
+    }
+
+    // The order is the policy.
+
+    static func firstRow(_ ending: OutcomeRule.Ending, _ console: OutcomeRule.Console) -> Int? {
+        OutcomeTable.standard.firstIndex { $0.endings.contains(ending) && $0.console == console }
+    }
+
+    /// A refused start has no console: its rows come before the silent console's.
+    @Test func aRefusedStartIsNotASilentConsole() throws {
+        let silent = try #require(OutcomeTable.standard.firstIndex { $0.console == .silent })
+        #expect(try #require(Self.firstRow(.startFailure, .anything)) < silent)
+        #expect(try Self.console("").judge(.startFailure("refused"), at: nil).outcome == .startFailure)
+    }
+
+    /// The success marker before a fatal signature wins; after one, the signature does.
+    @Test func successFirstComesBeforeTheSignature() throws {
+        let success = try #require(OutcomeTable.standard.firstIndex { $0.console == .successFirst })
+        let fatal = try #require(OutcomeTable.standard.firstIndex { $0.console == .fatalSignature })
+        #expect(success < fatal)
+        let loginThenOops = try Self.console("canary login: root\nPassword: \n[   20.0] BUG: kernel NULL pointer dereference, address: 0\n")
+        #expect(loginThenOops.judge(.fatalSignature, at: nil).outcome == .booted)
+        let oopsThenLogin = try Self.console("[    2.0] BUG: kernel NULL pointer dereference, address: 0\ncanary login: ")
+        #expect(oopsThenLogin.judge(.successMarker, at: nil).outcome == .oops)
+    }
+
+    /// The kernel's verdict beats every way of stopping the boot but a refused start.
+    @Test func theSignatureBeatsEveryEnding() throws {
+        let fatal = try #require(OutcomeTable.standard.firstIndex { $0.console == .fatalSignature })
+        let panic = try Self.console(Self.kernel + "\n[    5.0] Kernel panic - not syncing: Fatal exception\n")
+        let endings: [BootEnding] = [.successMarker, .fatalSignature, .stall(silenceSeconds: 1, vcpu: .idle), .timeout, .consoleClosed,
+                                     .infrastructureError("y"), .endOfLog] + DomainStopReason.allCases.map { .domainStopped($0) }
+        for ending in endings {
+            #expect(panic.judge(ending, at: ConsoleTime(seconds: 10)).outcome == .panic, "\(ending)")
+            let own = OutcomeTable.standard.firstIndex { $0.endings.contains(OutcomeRule.Ending(ending)) && $0.console == .anything }
+            #expect(own.map { fatal < $0 } ?? false, "\(ending)")
+        }
+    }
+
+    /// A condition on an ending comes before that ending's plain row, or it would never apply.
+    @Test func conditionsComeBeforeTheirEndingsPlainRow() throws {
+        for (ending, condition) in [(OutcomeRule.Ending.timeout, OutcomeRule.Console.stillPrinting), (.consoleClosed, .shutdownSeen),
+                                    (.endOfLog, .shutdownSeen), (.startFailure, .worstSignature(.bootloaderFailure))] {
+            let conditional = try #require(Self.firstRow(ending, condition))
+            let plain = try #require(Self.firstRow(ending, .anything))
+            #expect(conditional < plain, "\(ending) \(condition)")
+        }
+    }
+}
