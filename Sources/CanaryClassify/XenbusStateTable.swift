@@ -19,8 +19,8 @@ public struct XenbusState: Sendable, Hashable {
     }
 }
 
-/// The xenbus states by number (xen/include/public/io/xenbus.h, copied into Linux as
-/// include/xen/interface/io/xenbus.h). A xenbus timeout's title names the remote state
+/// The xenbus states by number, 1 to 8 (xen/include/public/io/xenbus.h, copied into Linux as
+/// include/xen/interface/io/xenbus.h; 0, XenbusStateUnknown, is left bare). A xenbus timeout's title names the remote state
 /// (`remote state 1: Initialising`), and the diagnosis reads from it whether the backend
 /// ever came up (`BootObservation.hostSideSign`).
 ///
@@ -40,6 +40,10 @@ public enum XenbusStateTable {
         .init(4, "Connected", source: "xenbus.h XenbusStateConnected"),
         .init(5, "Closing", source: "xenbus.h XenbusStateClosing: closing after an error or an unplug"),
         .init(6, "Closed", source: "xenbus.h XenbusStateClosed"),
+        // Reconfiguring a connected device (pvSCSI adding or removing a LUN): the backend was up. Named since xenbus.h numbers them; before this row a timeout at 7 or
+        // 8 was titled `(remote state 7)` without a name.
+        .init(7, "Reconfiguring", source: "xenbus.h XenbusStateReconfiguring"),
+        .init(8, "Reconfigured", source: "xenbus.h XenbusStateReconfigured"),
     ]
 
     /// The words before the number in the kernel's timeout message
