@@ -29,7 +29,7 @@ public struct OutcomeRule: Sendable, Hashable {
     /// What the console must have shown for the rule to apply.
     public enum Console: Sendable, Hashable {
         case anything
-        /// Not one complete line.
+        /// Not one complete line (a prompt still waiting on the first line is no line yet).
         case silent
         /// The success marker, on or before the first fatal signature's line.
         case successFirst

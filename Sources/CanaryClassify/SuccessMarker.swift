@@ -3,9 +3,9 @@ import Foundation
 
 /// What counts as a successful boot.
 public enum SuccessMarker: Sendable, Hashable, CustomStringConvertible {
-    /// A login prompt: `host login:` at the end of a line that is not `Last login:` and not a
-    /// kernel line (avocado-vt/aexpect's `(?<![Ll]ast )[Ll]ogin:\s*$`, and syzkaller's
-    /// tolerance for a prompt glued in front of a kernel line).
+    /// A login prompt (`LoginMarkerTable`): `host login:` at the end of a line that is not
+    /// `Last login:` and not a kernel line (avocado-vt/aexpect's `(?<![Ll]ast )[Ll]ogin:\s*$`,
+    /// and syzkaller's tolerance for a prompt glued in front of a kernel line).
     case loginPrompt
     /// A user regex (`--expect`), searched in every line's message.
     case regex(String)
