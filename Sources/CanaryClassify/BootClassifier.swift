@@ -48,7 +48,9 @@ public final class ClassifierRules: Sendable {
     let milestoneAlso: [[[UInt8]]], milestoneUnless: [[[UInt8]]]
     let signatureAlso: [[[UInt8]]], signatureUnless: [[[UInt8]]]
     let milestoneRanks: [Int]
-    var loginIDs: Range<Int> { (milestones.count + signatures.count)..<(milestones.count + signatures.count + 2) }
+    /// The byte lengths of `LoginMarkerTable.prompts`, by matcher id from `loginIDs.lowerBound`.
+    let loginLengths: [Int]
+    var loginIDs: Range<Int> { (milestones.count + signatures.count)..<(milestones.count + signatures.count + loginLengths.count) }
 
     public init(milestones: [MilestoneMarker] = MilestoneTable.standard, signatures: [Signature] = SignatureTable.standard) {
         milestoneRanks = milestones.map(\.milestone.rank)
@@ -57,8 +59,9 @@ public final class ClassifierRules: Sendable {
         var literals: [(String, Int)] = []
         for (k, m) in milestones.enumerated() { literals.append((m.text, k)) }
         for (k, s) in signatures.enumerated() { literals.append((s.text, milestones.count + k)) }
-        literals.append(("login:", milestones.count + signatures.count))
-        literals.append(("Login:", milestones.count + signatures.count + 1))
+        let prompts = LoginMarkerTable.prompts
+        for (k, p) in prompts.enumerated() { literals.append((p.text, milestones.count + signatures.count + k)) }
+        loginLengths = prompts.map(\.text.utf8.count)
         matcher = LiteralMatcher(literals: literals.map { (text: $0.0, id: $0.1) })
         milestoneAlso = milestones.map { $0.alsoContains.map { Array($0.utf8) } }
         milestoneUnless = milestones.map { $0.unless.map { Array($0.utf8) } }
@@ -252,9 +255,12 @@ public struct BootClassifier: Sendable {
                 milestoneHits.insert(id)
             } else if id < signatureEnd {
                 signatureHits.insert(id - milestoneCount)
-            } else if loginAt < 0, SuccessMarker.isLoginPrompt(message, at: start, isKernelLine: prefix.isKernelLine) {
+            } else if loginAt < 0, SuccessMarker.isLoginPrompt(message, at: start, length: rules.loginLengths[id - signatureEnd],
+                                                                 isKernelLine: prefix.isKernelLine) {
                 loginAt = start
-            } else if answeredAt < 0, !partial, SuccessMarker.isAnsweredLoginPrompt(message, at: start, isKernelLine: prefix.isKernelLine) {
+            } else if answeredAt < 0, !partial,
+                      SuccessMarker.isAnsweredLoginPrompt(message, at: start, length: rules.loginLengths[id - signatureEnd],
+                                                          isKernelLine: prefix.isKernelLine) {
                 answeredAt = start
             }
         }
@@ -288,7 +294,7 @@ public struct BootClassifier: Sendable {
                 if SuccessMarker.isAutomaticLogin(message) { recordLogin(sighting) } else { pendingAnsweredLogin = sighting }
             }
         }
-        if hasExpect, success == nil, let expect, firstTime(signatureEnd + 1, line: view.number, partial: partial),
+        if hasExpect, success == nil, let expect, firstTime(rules.loginIDs.upperBound, line: view.number, partial: partial),
            expect.matches(String(decoding: message, as: UTF8.self)) {
             success = MilestoneSighting(milestone: lastMilestone, line: view.number, seconds: view.time?.seconds,
                                         kernelSeconds: prefix.kernelSeconds, text: Self.text(message))
@@ -302,11 +308,11 @@ public struct BootClassifier: Sendable {
         }
     }
 
-    /// A signature that can be judged on an unterminated line: a rescue-shell or bootloader
-    /// prompt with a fixed title.
+    /// A signature that can be judged on an unterminated line: a waiting prompt's kind
+    /// (`LoginMarkerTable.waitingPromptKinds`) with a fixed title.
     private static func isPrompt(_ signature: Signature) -> Bool {
         guard case .fixed = signature.title else { return false }
-        return signature.kind == .initramfsRescue || signature.kind == .bootloaderError
+        return LoginMarkerTable.waitingPromptKinds.contains(signature.kind)
     }
 
     /// False when this entry already matched the same line while it was unterminated.
@@ -391,25 +397,25 @@ public struct BootClassifier: Sendable {
             if parts.count >= 2 { device = "device/" + parts[1].prefix { $0.isLetter || $0 == "_" } }
         }
         var title = "XENBUS: timeout connecting to \(device)"
-        if let r = message.range(of: "remote state ") {
+        let label = XenbusStateTable.remoteStateLabel
+        if let r = message.range(of: label) {
             let digits = message[r.upperBound...].prefix { $0.isNumber }
             if let state = Int(digits) {
-                let names = [1: "Initialising", 2: "InitWait", 3: "Initialised", 4: "Connected", 5: "Closing", 6: "Closed"]
-                title += " (remote state \(state)" + (names[state].map { ": \($0)" } ?? "") + ")"
+                title += " (\(label)\(state)" + (XenbusStateTable.state(state).map { ": \($0.name)" } ?? "") + ")"
             }
         }
         return title
     }
 
-    /// In the lines after the first fatal signature: `RIP: 0010:func+0x1a/0x40`,
-    /// `RIP: e030:func+...` (Xen PV), `pc : func+0x..` (arm64), `PC is at func+0x..` (arm).
+    /// In the lines after the first fatal signature: a `TraceLineTable` row that names the
+    /// faulting function (`RIP: 0010:func+0x1a/0x40`, `pc : func+0x..`).
     private mutating func lookForFaultingFunction(_ message: UnsafeBufferPointer<UInt8>) {
         linesSinceFatal += 1
         if linesSinceFatal > Self.traceLines { seekingFunction = false; return }
-        for marker in [Self.ripMarker, Self.pcMarker, Self.pcIsAtMarker] {
+        for (marker, codeSegment) in TraceLineTable.faultingFunctionMarkers {
             guard let at = message.firstIndex(of: marker, from: 0) else { continue }
             var i = at + marker.count
-            if marker == Self.ripMarker {
+            if codeSegment {
                 // skip the code segment `0010:` / `e030:`
                 var j = i
                 while j < message.count, message[j] != UInt8(ascii: ":"), j - i < 6 { j += 1 }
@@ -440,10 +446,6 @@ public struct BootClassifier: Sendable {
         }
         traceEvents += StallFrame.events(in: String(decoding: message, as: UTF8.self))
     }
-
-    static let ripMarker = Array("RIP: ".utf8)
-    static let pcMarker = Array("pc : ".utf8)
-    static let pcIsAtMarker = Array("PC is at ".utf8)
 
     private mutating func remember(_ message: UnsafeBufferPointer<UInt8>, line: Int) {
         var start = 0
@@ -501,85 +503,30 @@ public struct BootClassifier: Sendable {
         hits.filter { $0.kind.isFatal }.max { $0.kind.severity < $1.kind.severity }
     }
 
-    /// Whether a boot the overall deadline cut off was still running: its last byte came within
-    /// 15 s of the deadline — the shortest silence the watchdog ever calls a stall
-    /// (`--frozen-after`'s default) — and within the last tenth of its output's span. The tenth
-    /// keeps a short capture honest: fixtures/transcripts/lab-userspace-spin.log went silent at
-    /// +3.3 s of a 10 s capture while its userspace spun, which is a stall, not a slow boot.
-    static func stillPrinting(lastByte: Double?, firstByte: Double?, end: Double?) -> Bool {
-        guard let last = lastByte, let end else { return false }
-        let silence = end - last
-        return silence < 15 && silence < 0.1 * (end - (firstByte ?? 0))
+    /// What the console showed, as `OutcomeTable`'s rows ask it, for a boot ended at `endTime`.
+    func outcomeFacts(at endTime: ConsoleTime?) -> OutcomeTable.Facts {
+        OutcomeTable.Facts(
+            lines: lines,
+            successFirst: success.map { s in firstFatal.map { s.line <= $0.line } ?? true } ?? false,
+            worst: worstFatal?.kind.outcome,
+            shutdownSeen: hits.contains { $0.kind == .shutdown },
+            firstByte: firstByteTime?.seconds,
+            lastByte: silentSince?.seconds ?? lastLineTime?.seconds,
+            end: endTime?.seconds,
+            successTime: success?.seconds,
+            firstFatalTime: firstFatal?.time?.seconds)
     }
 
     /// The result of the boot, given how it ended. One place decides every outcome, for the
-    /// live console and saved logs alike.
+    /// live console and saved logs alike: the first `OutcomeTable` row that applies.
     public func judge(_ ending: BootEnding, at endTime: ConsoleTime? = nil) -> BootResult {
-        var outcome: BootOutcome
-        var decidedAt: Double? = endTime?.seconds
-        var stallSeconds: Double?
-        var vcpu: VCPUPattern?
-        let lastByte = silentSince?.seconds ?? lastLineTime?.seconds
-        let successFirst = success.map { s in firstFatal.map { s.line <= $0.line } ?? true } ?? false
-        let shutdownSeen = hits.contains { $0.kind == .shutdown }
-
-        if case .startFailure = ending {
-            // The bootloader's own words (pygrub's error, libxl's "bootloader failed") make a
-            // refused start a bootloader failure.
-            outcome = worstFatal?.kind.outcome == .bootloaderFailure ? .bootloaderFailure : .startFailure
-        } else if lines == 0 {
-            switch ending {
-            case .infrastructureError: outcome = .infraError
-            case .domainStopped(.crashed): outcome = .crashed
-            case .domainStopped(.shutdown): outcome = .poweredOff
-            case .stall(let silence, let pattern):
-                // Silent from the start: what the vCPUs did meanwhile still tells a guest that
-                // never printed from one the hypervisor never ran.
-                outcome = .noOutput
-                stallSeconds = silence
-                vcpu = pattern
-            default: outcome = .noOutput
-            }
-        } else if successFirst, let s = success {
-            outcome = .booted
-            decidedAt = s.seconds
-        } else if let worst = worstFatal, let outcomeOfWorst = worst.kind.outcome {
-            outcome = outcomeOfWorst
-            decidedAt = firstFatal?.time?.seconds
-        } else {
-            switch ending {
-            case .successMarker:
-                outcome = .booted
-            case .stall(let silence, let pattern):
-                outcome = .stalled
-                stallSeconds = silence
-                vcpu = pattern
-            case .domainStopped(.crashed):
-                outcome = .crashed
-            case .domainStopped(.shutdown):
-                outcome = .poweredOff
-            case .domainStopped(.destroyed), .domainStopped(.other):
-                outcome = .infraError
-            case .timeout where Self.stillPrinting(lastByte: lastByte, firstByte: firstByteTime?.seconds, end: endTime?.seconds):
-                // Seen on the Xen lab under load: HVM boots printing a line every 3 s when the
-                // 900 s timeout came, each at another line. As "stalled" they were three
-                // different stall points, which is host-fault evidence; they were only slow.
-                outcome = .timedOut
-                if let end = endTime?.seconds, let last = lastByte { stallSeconds = max(0, end - last) }
-            case .timeout, .fatalSignature:
-                outcome = .stalled
-                if let end = endTime?.seconds, let last = lastByte { stallSeconds = max(0, end - last) }
-            case .consoleClosed:
-                outcome = shutdownSeen ? .poweredOff : .infraError
-            case .infrastructureError:
-                outcome = .infraError
-            case .endOfLog:
-                outcome = shutdownSeen ? .poweredOff : .stalled
-                decidedAt = lastByte
-            case .startFailure:
-                outcome = .startFailure
-            }
-        }
+        let facts = outcomeFacts(at: endTime)
+        let lastByte = facts.lastByte
+        let decision = OutcomeTable.decide(ending, facts)
+        let outcome = decision.outcome
+        let decidedAt = decision.decidedAt
+        let stallSeconds = decision.stallSeconds
+        let vcpu = decision.vcpu
 
         var evidence: [Evidence] = []
         if let fatal = firstFatal {

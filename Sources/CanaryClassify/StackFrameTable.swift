@@ -137,35 +137,37 @@ public enum StackFrameTable {
     ]
 }
 
-/// What a console line after a stall header holds, for finding the title's frame.
+/// What a console line after a stall header holds, for finding the title's frame (which
+/// lines are which: `TraceLineTable`).
 enum TraceEvent: Sendable, Hashable {
-    /// `Call Trace:` / `Call trace:` / `Backtrace:`: a stack starts.
+    /// A `.callTrace` row's line (`Call Trace:`): a stack starts.
     case callTrace
-    /// A line naming the timer interrupt (`apic_timer_interrupt`, `Exception stack`, `el1h_64_irq`).
+    /// An `.irqEntry` row's line, naming the timer interrupt (`apic_timer_interrupt`).
     case irqEntry
-    /// `RIP: 0010:func+0x..`, `pc : func+0x..`, `PC is at func+0x..`, `NIP [..] func+0x..`,
-    /// `IP: [<..>] func+0x..`: the interrupted instruction's function.
+    /// An `.instructionPointer` row's line (`RIP: 0010:func+0x..`): the interrupted
+    /// instruction's function.
     case rip(String)
     /// A reliable stack frame (`func+0x1a/0x40`, optionally after `[<addr>]`); `? func` is not one.
     case frame(String)
 }
 
 enum StallFrame {
-    /// Parses one line's message (prefix removed) into events.
+    /// Parses one line's message (prefix removed) into events; the line shapes are
+    /// `TraceLineTable`'s.
     static func events(in message: String) -> [TraceEvent] {
         var out: [TraceEvent] = []
-        if message.contains("Call Trace") || message.contains("Call trace:") || message.contains("Backtrace:") {
+        if TraceLineTable.callTraces.contains(where: { message.contains($0.text) }) {
             out.append(.callTrace)
             return out
         }
-        if message.contains("apic_timer_interrupt") || message.contains("Exception stack") || message.contains("el1h_64_irq") {
+        if TraceLineTable.irqEntries.contains(where: { message.contains($0.text) }) {
             out.append(.irqEntry)
         }
-        for marker in ["RIP: ", "pc : ", "PC is at ", "NIP ", "IP: "] {
-            guard let r = message.range(of: marker) else { continue }
-            if marker == "IP: ", r.lowerBound != message.startIndex, message[message.index(before: r.lowerBound)] != " " { continue }
+        for marker in TraceLineTable.instructionPointers {
+            guard let r = message.range(of: marker.text) else { continue }
+            if marker.afterSpaceOnly, r.lowerBound != message.startIndex, message[message.index(before: r.lowerBound)] != " " { continue }
             var rest = Substring(message[r.upperBound...])
-            // code segment `0010:` / `e030:`
+            // code segment `0010:` / `e030:` (after any marker: see `TraceLineMarker.codeSegment`)
             if let colon = rest.prefix(6).firstIndex(of: ":") { rest = rest[rest.index(after: colon)...] }
             rest = skipAddresses(rest)
             if let name = functionName(rest) { out.append(.rip(name)) }
@@ -174,9 +176,9 @@ enum StallFrame {
         var rest = Substring(message)
         while rest.first == " " { rest = rest.dropFirst() }
         // powerpc marks a guessed first frame `(unreliable)`
-        if message.hasSuffix("(unreliable)") { return out }
+        if TraceLineTable.unreliableFrames.contains(where: { message.hasSuffix($0.text) }) { return out }
         // arm: `[<80c1e5e8>] (__schedule) from [<80c1eb20>] (schedule+0x60/0xdc)`: both frames
-        if rest.hasPrefix("[<"), let from = rest.range(of: ") from [<") {
+        if rest.hasPrefix("[<"), let from = TraceLineTable.framePairs.lazy.compactMap({ rest.range(of: $0.text) }).first {
             if let open = rest[..<from.lowerBound].lastIndex(of: "(") {
                 let callee = rest[rest.index(after: open)..<from.lowerBound]
                 if !callee.isEmpty, callee.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == ".") }) {

@@ -3,9 +3,9 @@ import Foundation
 
 /// What counts as a successful boot.
 public enum SuccessMarker: Sendable, Hashable, CustomStringConvertible {
-    /// A login prompt: `host login:` at the end of a line that is not `Last login:` and not a
-    /// kernel line (avocado-vt/aexpect's `(?<![Ll]ast )[Ll]ogin:\s*$`, and syzkaller's
-    /// tolerance for a prompt glued in front of a kernel line).
+    /// A login prompt (`LoginMarkerTable`): `host login:` at the end of a line that is not
+    /// `Last login:` and not a kernel line (avocado-vt/aexpect's `(?<![Ll]ast )[Ll]ogin:\s*$`,
+    /// and syzkaller's tolerance for a prompt glued in front of a kernel line).
     case loginPrompt
     /// A user regex (`--expect`), searched in every line's message.
     case regex(String)
@@ -17,18 +17,22 @@ public enum SuccessMarker: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The table's texts as bytes, by role (`LoginMarkerTable`).
+    static let notAfter = LoginMarkerTable.standard.filter { $0.role == .notAfter }.map { Array($0.text.utf8) }
+    static let passwordPrompts = LoginMarkerTable.standard.filter { $0.role == .password }.map(\.text)
+    static let automaticLogins = LoginMarkerTable.standard.filter { $0.role == .automatic }.map(\.text)
+
     /// Whether `message` (prefixes stripped) is a login prompt. `isKernelLine` says the line
     /// had a printk time or level.
-    static func isLoginPrompt(_ m: UnsafeBufferPointer<UInt8>, at start: Int, isKernelLine: Bool) -> Bool {
+    static func isLoginPrompt(_ m: UnsafeBufferPointer<UInt8>, at start: Int, length: Int, isKernelLine: Bool) -> Bool {
         guard !isKernelLine else { return false }
-        // `start` is where "login:" or "Login:" begins.
+        // `start` is where a prompt literal of `length` bytes ("login:") begins.
         if start > 0, m[start - 1] != 0x20 { return false }
-        if start >= 5 {
-            // "Last login:" / "last login:"
-            let before = Array(UnsafeBufferPointer(rebasing: m[(start - 5)..<start]))
-            if before == Array("Last ".utf8) || before == Array("last ".utf8) { return false }
+        for words in notAfter where start >= words.count {
+            // "Last login:"
+            if UnsafeBufferPointer(rebasing: m[(start - words.count)..<start]).elementsEqual(words) { return false }
         }
-        var j = start + 6
+        var j = start + length
         while j < m.count, m[j] == 0x20 { j += 1 }
         if j == m.count { return true }
         // A kernel message printed right after the prompt: `canary login: [   12.3] ...`
@@ -39,27 +43,29 @@ public enum SuccessMarker: Sendable, Hashable, CustomStringConvertible {
     /// `host login: root`: a prompt the user answered (the name is echoed on the prompt's
     /// line). Counts only when `Password:` follows on the next line, or with agetty's
     /// `(automatic login)`, so prose like `please login: now` is not a prompt.
-    static func isAnsweredLoginPrompt(_ m: UnsafeBufferPointer<UInt8>, at start: Int, isKernelLine: Bool) -> Bool {
-        guard !isKernelLine, start > 0, m[start - 1] == 0x20, m.count > start + 7, m[start + 6] == 0x20 else { return false }
+    static func isAnsweredLoginPrompt(_ m: UnsafeBufferPointer<UInt8>, at start: Int, length: Int, isKernelLine: Bool) -> Bool {
+        guard !isKernelLine, start > 0, m[start - 1] == 0x20, m.count > start + length + 1, m[start + length] == 0x20 else { return false }
         // one host name before the prompt
         var k = start - 1
         while k > 0, m[k - 1] != 0x20 { k -= 1 }
         guard k < start - 1, k == 0 || m[..<k].allSatisfy({ $0 == 0x20 }) else { return false }
-        var j = start + 7
+        var j = start + length + 1
         let nameStart = j
         while j < m.count, isNameByte(m[j]) { j += 1 }
         guard j > nameStart else { return false }
         let rest = String(decoding: UnsafeBufferPointer(rebasing: m[j...]), as: UTF8.self).trimmingSpaces()
-        return rest.isEmpty || rest == "(automatic login)"
+        return rest.isEmpty || automaticLogins.contains(rest)
     }
 
     static func isAutomaticLogin(_ m: UnsafeBufferPointer<UInt8>) -> Bool {
-        String(decoding: m, as: UTF8.self).trimmingSpaces().hasSuffix("(automatic login)")
+        let line = String(decoding: m, as: UTF8.self).trimmingSpaces()
+        return automaticLogins.contains { line.hasSuffix($0) }
     }
 
     /// `Password:` at the start of a line (login(1), sulogin has its own words).
     static func isPasswordPrompt(_ m: UnsafeBufferPointer<UInt8>) -> Bool {
-        String(decoding: m, as: UTF8.self).trimmingSpaces().hasPrefix("Password:")
+        let line = String(decoding: m, as: UTF8.self).trimmingSpaces()
+        return passwordPrompts.contains { line.hasPrefix($0) }
     }
 
     private static func isNameByte(_ c: UInt8) -> Bool {

@@ -93,15 +93,16 @@ public struct BootObservation: Sendable, Equatable {
     public var frozen: Bool { (outcome == .stalled || outcome == .noOutput) && record.vcpu == .frozen }
 
     /// Console lines that only the host side explains: a xenbus backend that never came up
-    /// (remote state 1 Initialising or 2 InitWait), a failed callback vector, a guest that
-    /// went silent right after the hypervisor banner.
+    /// (a remote state `XenbusStateTable` marks `backendNeverConnected`: 1 Initialising,
+    /// 2 InitWait), a failed callback vector, a guest that went silent right after the
+    /// hypervisor banner.
     public var hostSideSign: String? {
         for e in record.evidence where e.reason.contains("xenbus") {
-            if e.text.contains("remote state 1") || e.text.contains("remote state 2") {
+            if XenbusStateTable.backendNeverConnected(in: e.text) {
                 return "xenbus backend never connected: \(e.text)"
             }
         }
-        if let title = record.title, title.contains("remote state 1") || title.contains("remote state 2") {
+        if let title = record.title, XenbusStateTable.backendNeverConnected(in: title) {
             return "xenbus backend never connected: \(title)"
         }
         if let line = record.lastLine, line.contains("callback vector") && line.lowercased().contains("fail") {
