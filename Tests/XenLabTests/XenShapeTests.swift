@@ -54,23 +54,35 @@ extension XenLabTests {
             try #require(image.hasPrefix("/dev/loop"))
         }
         defer { if image != file { _ = try? ExternalTool.run(exec, ["losetup", "--detach", image], timeout: 60) } }
-        let before = try ExternalTool.run(exec, ["sha256sum", file], timeout: 120).stdout
+        let hashed = try ExternalTool.run(exec, ["sha256sum", file], timeout: 120)
+        try #require(hashed.status == 0, "sha256sum in dom0: \(hashed.stderr)")
+        let before = hashed.stdout
 
-        // The installer kind attaches no guest disk: its boot is the same whether the image is a
-        // file or a block device, so only the file shapes run it (an HVM installer boot costs
-        // the lab about 230 s).
+        // The installer kind attaches no guest disk: its boot is the same whatever the disk's
+        // shape, so only the PV and PVH file shapes run it. On HVM it cost the lab 250-450 s a
+        // boot, and each HVM boot is a chance at the Xen-under-TCG wedge in lab/xen/README.md
+        // (the whole lab stopped during an HVM installer boot's Xen setup, CI 2026-12-01).
+        let runsInstaller = !shape.blockDevice && shape.guestType != .hvm
         let record = try diagnoseOnce(image: image, label: "shape-\(shape.guestType.rawValue)", guestType: shape.guestType,
-                                      installer: !shape.blockDevice, extra: shape.labTimeouts)
+                                      installer: runsInstaller, extra: shape.labTimeouts)
+        if record.diagnosis.verdict != .healthy {
+            // Say whether the lab itself still answers: a wedged Xen under QEMU reads as
+            // infra_error boots, and then every dom0 command below fails too.
+            let alive = try? ExternalTool.run(exec, ["true"], timeout: 30)
+            if alive?.status != 0 { Issue.record("dom0 no longer answers (\(alive.map { "exit \($0.status)" } ?? "no reply")): the Xen lab wedged; see lab/xen/README.md") }
+        }
         #expect(record.diagnosis.verdict == .healthy, "\(record.diagnosis.summary)\n\(Self.describe(record))")
         #expect(record.plan.kinds.allSatisfy { $0.guestType == shape.guestType.rawValue })
-        #expect(Set(record.boots.compactMap(\.kind)) == (shape.blockDevice ? [.pygrub, .kernel] : [.pygrub, .kernel, .installer]))
+        #expect(Set(record.boots.compactMap(\.kind)) == (runsInstaller ? [.pygrub, .kernel, .installer] : [.pygrub, .kernel]))
         let own = record.boots.filter { $0.kind == .pygrub }
         #expect(!own.isEmpty && own.allSatisfy { $0.outcome == .booted && $0.notes.contains { $0.contains(shape.bootMethod) } },
                 "\(own.map(\.notes))")
         if shape.blockDevice {
             #expect(record.boots.filter { $0.usesGuestDisk == true }.allSatisfy { $0.notes.contains { $0.contains("a block device") } })
         }
-        #expect(try ExternalTool.run(exec, ["sha256sum", file], timeout: 120).stdout == before, "the image changed")
+        let after = try ExternalTool.run(exec, ["sha256sum", file], timeout: 120)
+        try #require(after.status == 0, "sha256sum in dom0 after the run: \(after.stderr)")
+        #expect(after.stdout == before, "the image changed")
         let left = try ExternalTool.run(exec, ["xl", "list"], timeout: 60).stdout
         #expect(!left.contains("bootcanary-"), "test domains left in dom0:\n\(left)")
     }
