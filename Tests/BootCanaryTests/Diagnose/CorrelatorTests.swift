@@ -213,17 +213,24 @@ import Testing
 /// Frozen vCPUs are the hypervisor's doing: an image's boots that froze cannot earn an image
 /// verdict when they froze at different points.
 @Suite struct FrozenImageBootTests {
+    /// Two pygrub boots frozen after the given last lines, two host-kernel boots at login.
+    static func diagnose(frozenAt lines: [String]) throws -> Diagnosis {
+        var boots = try [CorrelatorTests.boot("lab-healthy-rootdisk", .kernel, run: 1),
+                         CorrelatorTests.boot("lab-healthy-rootdisk", .kernel, run: 2)]
+        for (i, line) in lines.enumerated() {
+            var b = try CorrelatorTests.boot("lab-healthy-rootdisk", .pygrub, run: i + 1, frozenAfter: 21)
+            b.title = nil
+            b.lastLine = line
+            boots.append(b)
+        }
+        return Correlator.diagnose(boots, context: CorrelatorTests.context)
+    }
+
     /// Measured on the QEMU lab (bench/history.sh sick, freezes 3-12 s after start): both
     /// pygrub boots froze at different lines, both host-kernel boots of the same disk reached
     /// login before their freeze came; the diagnosis said guest_kernel_fault.
     @Test func imageBootsFrozenAtDifferentPointsAreNotTheImage() throws {
-        var p1 = try CorrelatorTests.boot("lab-healthy-rootdisk", .pygrub, run: 1, frozenAfter: 21)
-        var p2 = try CorrelatorTests.boot("lab-healthy-rootdisk", .pygrub, run: 2, frozenAfter: 26)
-        p1.title = nil; p1.lastLine = "[    3.1] ACPI: button: Power Button [PWRF]"
-        p2.title = nil; p2.lastLine = "[    5.7] EXT4-fs (vda): mounted filesystem"
-        let boots = [p1, p2, try CorrelatorTests.boot("lab-healthy-rootdisk", .kernel, run: 1),
-                     try CorrelatorTests.boot("lab-healthy-rootdisk", .kernel, run: 2)]
-        let d = Correlator.diagnose(boots, context: CorrelatorTests.context)
+        let d = try Self.diagnose(frozenAt: ["[    3.1] ACPI: button: Power Button [PWRF]", "[    5.7] EXT4-fs (vda): mounted filesystem"])
         #expect(d.verdict == .intermittent)
         #expect(d.action == .investigate)
         #expect(d.rule == "image-boots-frozen-at-varying-points")
@@ -233,13 +240,7 @@ import Testing
     /// The same boots freezing at one and the same line every time is what a guest kernel that
     /// halts there does (cli; hlt gets no CPU time either): the image verdict stands.
     @Test func imageBootsFrozenAtOnePointStillBlameTheGuestKernel() throws {
-        var p1 = try CorrelatorTests.boot("lab-healthy-rootdisk", .pygrub, run: 1, frozenAfter: 21)
-        var p2 = try CorrelatorTests.boot("lab-healthy-rootdisk", .pygrub, run: 2, frozenAfter: 21)
-        p1.title = nil; p1.lastLine = "[    3.1] ACPI: button: Power Button [PWRF]"
-        p2.title = nil; p2.lastLine = "[    3.1] ACPI: button: Power Button [PWRF]"
-        let boots = [p1, p2, try CorrelatorTests.boot("lab-healthy-rootdisk", .kernel, run: 1),
-                     try CorrelatorTests.boot("lab-healthy-rootdisk", .kernel, run: 2)]
-        let d = Correlator.diagnose(boots, context: CorrelatorTests.context)
+        let d = try Self.diagnose(frozenAt: Array(repeating: "[    3.1] ACPI: button: Power Button [PWRF]", count: 2))
         #expect(d.verdict == .guestKernelFault)
         #expect(d.rule == "broken-guest-kernel")
     }
