@@ -137,35 +137,25 @@ struct BootLoop {
             return step
         }
         let silentSince = console.classifier.silentSince?.seconds ?? 0
-        if let (silence, vcpu) = watchdog.stall(now: now, silentSince: max(silentSince, 0), anyOutput: console.classifier.bytes > 0) {
-            return end(.stall(silenceSeconds: silence, vcpu: vcpu), &step)
-        }
-        if let (silence, vcpu, note) = stallByHistory(now: now, silentSince: max(silentSince, 0)) {
-            step.note = note
-            return end(.stall(silenceSeconds: silence, vcpu: vcpu), &step)
+        let milestone = console.classifier.lastMilestone
+        let limits = historyLimits()
+        if let stall = watchdog.stall(now: now, silentSince: max(silentSince, 0), anyOutput: console.classifier.bytes > 0,
+                                      soonerLimit: limits?.limit(at: milestone)) {
+            if stall.bySoonerLimit, let limits { step.note = limits.note(silence: stall.silence, at: milestone) }
+            return end(.stall(silenceSeconds: stall.silence, vcpu: stall.vcpu), &step)
         }
         if now >= timeout { return end(.timeout, &step) }
         return step
     }
 
-    /// A silence longer than this host's healthy boots of the same kernel ever showed at the
-    /// milestone the console is at.
-    private mutating func stallByHistory(now: Double, silentSince: Double) -> (Double, VCPUPattern, String)? {
-        guard let history, console.classifier.bytes > 0 else { return nil }
+    /// This host's limits for the kernel the console named, looked up once its banner came.
+    private mutating func historyLimits() -> SilenceLimits? {
+        guard let history else { return nil }
         if !limitsLooked, let banner = console.classifier.sighting(of: .kernel) {
             limitsLooked = true
             limits = KernelBanner.release(fromBanner: banner.text).flatMap { history.limits(kernel: $0) }
         }
-        let milestone = console.classifier.lastMilestone
-        guard let limits, let limit = limits.limit(at: milestone), now - silentSince >= limit,
-              let vcpu = watchdog.patternOfSilence(now: now, silentSince: silentSince) else { return nil }
-        // Spinning vCPUs are the guest's own hang, and its detectors will name it (soft lockup
-        // after 20 s, an RCU stall after 21 s, with the function): stopping first would lose
-        // that title. Frozen or idle vCPUs at a step where healthy boots never paused print
-        // nothing more that waiting would add.
-        guard vcpu == .frozen || vcpu == .idle else { return nil }
-        let silence = now - silentSince
-        return (silence, vcpu, limits.note(silence: silence, at: milestone))
+        return limits
     }
 
     private mutating func end(_ e: BootEnding, _ step: inout Step) -> Step {

@@ -84,9 +84,18 @@ public struct BootWatchdog: Sendable {
         if let cut = samples.firstIndex(where: { $0.seconds >= horizon }), cut > 0 { samples.removeFirst(cut) }
     }
 
+    /// A stall the watchdog declares: how long the console was silent, what the vCPUs did,
+    /// and whether this host's history (`soonerLimit`) decided it before the fixed thresholds.
+    public struct Stall: Sendable, Equatable {
+        public var silence: Double
+        public var vcpu: VCPUPattern
+        public var bySoonerLimit = false
+    }
+
     /// The verdict of the watchdog at `now`, given the time of the console's last byte (or of
-    /// the resume, before any byte). Nil: keep waiting.
-    public func stall(now: Double, silentSince: Double, anyOutput: Bool = true) -> (silence: Double, vcpu: VCPUPattern)? {
+    /// the resume, before any byte). Nil: keep waiting. `soonerLimit` is the silence this
+    /// host's healthy boots allow at the console's milestone (`SilenceLimits`), when known.
+    public func stall(now: Double, silentSince: Double, anyOutput: Bool = true, soonerLimit: Double? = nil) -> Stall? {
         // A domain someone paused through libvirt is not hanging; its silence does not count.
         if pausedNow { return nil }
         let silence = now - silentSince
@@ -100,25 +109,32 @@ public struct BootWatchdog: Sendable {
                last.seconds - first.seconds >= max(2, policy.frozenAfter - 1.5),
                trailing.allSatisfy({ $0.running }),
                last.cpuSeconds - first.cpuSeconds <= policy.frozenEpsilon {
-                return (silence, .frozen)
+                return Stall(silence: silence, vcpu: .frozen)
             }
         }
         let limit = anyOutput ? policy.stallTimeout : min(policy.stallTimeout, policy.noOutputTimeout)
+        // Spinning vCPUs are the guest's own hang, and its detectors will name it (soft lockup
+        // after 20 s, an RCU stall after 21 s, with the function): stopping first would lose
+        // that title. Frozen or idle vCPUs at a step where healthy boots never paused print
+        // nothing more that waiting would add.
+        if let soonerLimit, anyOutput, silence >= soonerLimit, silence < limit,
+           let vcpu = patternOfSilence(now: now, silentSince: silentSince), vcpu == .frozen || vcpu == .idle {
+            return Stall(silence: silence, vcpu: vcpu, bySoonerLimit: true)
+        }
         if silence >= limit {
             // What the vCPUs did is said only from looks that reach the present: when the
             // sampler's calls stopped returning (a lost or wedged daemon), the samples of the
             // first seconds of the silence say nothing about the rest of it.
             let window = samples.filter { $0.seconds > silentSince }
-            guard let last = window.last, now - last.seconds <= Self.freshSampleSeconds else { return (silence, .unknown) }
-            return (silence, pattern(in: window) ?? .unknown)
+            guard let last = window.last, now - last.seconds <= Self.freshSampleSeconds else { return Stall(silence: silence, vcpu: .unknown) }
+            return Stall(silence: silence, vcpu: pattern(in: window) ?? .unknown)
         }
         return nil
     }
 
-    /// What the vCPUs did during a silence that this host's history already calls a stall
-    /// (`SilenceLimits`): nil while the looks since the last byte span under two seconds,
-    /// `unknown` when they stopped reaching the present.
-    public func patternOfSilence(now: Double, silentSince: Double) -> VCPUPattern? {
+    /// What the vCPUs did during a silence: nil while the looks since the last byte span under
+    /// two seconds, `unknown` when they stopped reaching the present.
+    func patternOfSilence(now: Double, silentSince: Double) -> VCPUPattern? {
         if pausedNow { return nil }
         let window = samples.filter { $0.seconds > silentSince }
         guard let last = window.last, now - last.seconds <= Self.freshSampleSeconds else { return .unknown }
