@@ -133,6 +133,10 @@ public enum DiagnosisRules {
                 // the host-kernel boots reached login first, and the diagnosis said
                 // guest_kernel_fault, reinstall the guest kernel.
                 let frozenImage = f.frozenFailures.filter { $0.kind.dependsOnImage || $0.usesGuestDisk }
+                // Varying points, or frozen boots beside image boots that failed otherwise: either
+                // way the image's failures do not repeat, which is what an image verdict needs.
+                // One point frozen every time is left to the image rules (a kernel that halts
+                // there gets no CPU time either).
                 guard !frozenImage.isEmpty, f.independentFailures.isEmpty,
                       Set(frozenImage.map(\.failurePoint)).count > 1 || frozenImage.count < f.failures.count else { return nil }
                 let points = Set(frozenImage.map(\.failurePoint)).count
