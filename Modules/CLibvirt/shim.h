@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <libvirt/libvirt-qemu.h>
 
 // VIR_DOMAIN_EVENT_CALLBACK() is a cast macro Swift cannot import. The lifecycle callback has
 // its own signature; this helper performs the documented cast in C so Swift never needs

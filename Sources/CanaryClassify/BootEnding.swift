@@ -36,6 +36,16 @@ public enum BootEnding: Sendable, Hashable {
     /// A saved log ended; nothing is known about what happened next.
     case endOfLog
 
+    /// The domain was still running when the boot ended this way, making no progress the
+    /// console shows: what the hypervisor sees of it (vCPU states, where each vCPU is) is worth
+    /// asking before the destroy. A fatal signature already says where the guest stopped.
+    public var leavesDomainRunning: Bool {
+        switch self {
+        case .stall, .timeout: true
+        default: false
+        }
+    }
+
     /// The word for it in JSON and transcripts.
     public var reason: String {
         switch self {

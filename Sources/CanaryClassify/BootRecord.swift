@@ -45,9 +45,13 @@ public struct BootRecord: Codable, Sendable, Equatable {
         public var endedAt: Date?
         /// Seconds the create call took (pygrub runs inside it on Xen).
         public var createSeconds: Double?
+        /// What the host's tools said about the domain while it still existed (a boot that
+        /// stalled or timed out, asked before the destroy); nil when nothing was asked.
+        public var hostEvidence: DomainEvidence?
 
         public init(domain: String? = nil, usesGuestDisk: Bool? = nil, startedAt: Date? = nil, endedAt: Date? = nil,
-                    createSeconds: Double? = nil) {
+                    createSeconds: Double? = nil, hostEvidence: DomainEvidence? = nil) {
+            self.hostEvidence = hostEvidence
             self.domain = domain
             self.usesGuestDisk = usesGuestDisk
             self.startedAt = startedAt

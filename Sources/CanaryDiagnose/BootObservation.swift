@@ -89,8 +89,22 @@ public struct BootObservation: Sendable, Equatable {
     }
 
     /// A stall while the domain ran but its vCPUs got no time: the hypervisor not
-    /// scheduling the guest.
-    public var frozen: Bool { (outcome == .stalled || outcome == .noOutput) && record.vcpu == .frozen }
+    /// scheduling the guest. Either the watchdog saw the vCPU time stand still, or the
+    /// hypervisor itself showed the vCPUs runnable and barely scheduled while pCPUs were idle
+    /// (`notScheduled`): a vCPU whose time still creeps forward is the same fault as one
+    /// that gets none.
+    public var frozen: Bool { (outcome == .stalled || outcome == .noOutput) && (record.vcpu == .frozen || notScheduled) }
+
+    /// The hypervisor's two looks (`xl vcpu-list`, 2 s apart) found every vCPU runnable,
+    /// given at most 5 % of a pCPU, with pCPUs idle.
+    public var notScheduled: Bool { record.live.hostEvidence?.scheduling?.reading == .notScheduled }
+
+    /// Where the vCPUs were, in the kernel's words (`vCPU0 in native_safe_halt+0x12`), when
+    /// symbolized.
+    public var vcpuLocations: String? {
+        let named = (record.live.hostEvidence?.locations ?? []).compactMap { l in l.symbol.map { "vCPU\(l.vcpu) in \($0)" } }
+        return named.isEmpty ? nil : named.joined(separator: ", ")
+    }
 
     /// Console lines that only the host side explains: a xenbus backend that never came up
     /// (a remote state `XenbusStateTable` marks `backendNeverConnected`: 1 Initialising,

@@ -66,8 +66,11 @@ public enum Correlator {
             }
             var reason = b.outcome.rawValue
             if let title = b.title { reason += ": \(title)" }
-            if b.frozen { reason += " (vCPUs frozen, \(Int(b.stallSeconds ?? 0)) s silent)" }
+            if b.frozen && b.notScheduled && b.vcpu != .frozen {
+                reason += " (vCPUs runnable but not scheduled, \(Int(b.stallSeconds ?? 0)) s silent)"
+            } else if b.frozen { reason += " (vCPUs frozen, \(Int(b.stallSeconds ?? 0)) s silent)" }
             else if b.outcome == .stalled || b.outcome == .noOutput, let v = b.vcpu { reason += " (vCPUs \(v.rawValue), \(Int(b.stallSeconds ?? 0)) s silent)" }
+            if let at = b.vcpuLocations { reason += "; \(at)" }
             let decisive = b.evidence.first { $0.reason.hasPrefix("first fatal") } ?? b.evidence.last
             let line = b.outcome == .stalled ? b.lastLineNumber : (decisive?.line ?? b.lastLineNumber)
             let text = b.outcome == .stalled ? b.lastLine : (decisive?.text ?? b.lastLine)

@@ -61,6 +61,9 @@ public struct DiagnosisContext: Sendable {
     public var hasControl: Bool
     /// Repetitions per kind the run was allowed.
     public var maxRuns: Int
+    /// What the host's own logs showed during the run that points at the host
+    /// (HostFindingTable): errors the hypervisor or KVM logged, daemons that did not answer.
+    public var hostFindings: [HostFinding] = []
 
     public init(hostname: String, blastRadius: [RunningDomain] = [], availableKinds: Set<ProbeKind> = [],
                 hasControl: Bool = false, maxRuns: Int = 2) {

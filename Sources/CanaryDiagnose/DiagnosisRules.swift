@@ -99,7 +99,10 @@ public enum DiagnosisRules {
                 let independent = f.independentFailures
                 guard !independent.isEmpty else { return nil }
                 let frozen = f.frozenFailures
-                let signs = f.hostSideSigns
+                // Console signs only the host side explains, and what the host's own logs said
+                // during the run (a hypervisor assertion, grant-table exhaustion, a daemon that
+                // did not answer); a guest's triple fault is the guest's, not a host sign.
+                let signs = f.hostSideSigns.map(\.1) + c.hostFindings.filter(\.pointsAtHost).map { "the host logged \($0.detail)" }
                 let varying = f.failurePoints.count > 1
                 // A kernel that boots the guest's disk can fail because of the disk; only a
                 // boot without the disk (the installer) failing at varying points is host
@@ -110,7 +113,7 @@ public enum DiagnosisRules {
                 var why: [String] = []
                 if varying { why.append("stopped at \(f.failurePoints.count) different points") }
                 if !frozen.isEmpty { why.append("\(frozen.count) with frozen vCPUs") }
-                if let sign = signs.first?.1 { why.append(sign) }
+                if let sign = signs.first { why.append(sign) }
                 var confidence = 0.55
                 confidence += 0.1 * Double(Set(independent.map(\.kind)).count)
                 if !frozen.isEmpty { confidence += 0.15 }

@@ -305,14 +305,21 @@ public struct BootProbe: Sendable {
         let finalEnding = ending ?? .timeout
         let result = console.judge(finalEnding, at: endTime)
         ticker.cancel()
+        // A boot that stalled or ran out of time left its domain running: ask the host what it
+        // sees of it before the destroy (xl vcpu-list, debug keys, xenctx; the QEMU monitor).
+        var hostEvidence: DomainEvidence?
+        if finalEnding.leavesDomainRunning {
+            hostEvidence = await Self.askHost(about: domain, name: name, vcpus: spec.vcpus, uri: connection.uri, access: hostAccess)
+        }
         if await Self.endDomain(domain, sampler: sampler, console: consoleHandle, seconds: settings.createTimeout) {
             try? ledger?.recordRemoved(ledgerEntry)
         } else {
             notes.append("could not confirm that \(name) is gone (destroy did not succeed in time); its ledger line stays: run `bootcanary cleanup -c \(connection.uri)`")
         }
         files.release(into: &notes)
-        let boot = BootRecord.probed(kind: kind, run: run, domain: name, result: result, transcript: transcript,
+        var boot = BootRecord.probed(kind: kind, run: run, domain: name, result: result, transcript: transcript,
                                      started: started, createSeconds: createSeconds, notes: notes)
+        boot.live.hostEvidence = hostEvidence
         try? writer?.writeEnd(finalEnding, at: endTime)
         try? writer?.writeResult(boot)
         return boot
@@ -327,6 +334,31 @@ extension BootProbe {
         if let reason = connection.lossReason { message += " (\(reason.explanation))" }
         if let detail { message += ": \(detail)" }
         return message + "; the boot was cut off, nothing about the guest is judged from it"
+    }
+
+    /// The host's view of a domain that stopped making progress, gathered on the blocking pool
+    /// with a deadline of its own (each tool has one too): the domain is destroyed after it.
+    static func askHost(about domain: Domain, name: String, vcpus: Int, uri: String, access: HostAccess?) async -> DomainEvidence? {
+        let collector = HostEvidenceCollector(uri: uri, access: access)
+        var evidence = try? await BlockingCall.run("asking the host about \(name)", seconds: 120) { collector.domain(name, vcpus: vcpus) }
+        guard collector.hypervisor == .qemu else { return evidence }
+        if evidence == nil { evidence = DomainEvidence(domain: name) }
+        if HostEvidenceCollector.qemuStopped(evidence) {
+            evidence?.tools.append(HostToolRun(name: "qemu monitor: info registers -a", command: [], exitStatus: nil, seconds: 0,
+                                               problem: "not asked: the QEMU process is stopped (State: T), so no vCPU of it runs and its monitor cannot answer",
+                                               output: ""))
+            return evidence
+        }
+        // A QEMU that is wedged rather than stopped may not answer its monitor either: the
+        // call is left behind after 15 s (it returns once the domain is destroyed).
+        if let registers = try? await BlockingCall.run("asking QEMU's monitor about \(name)", seconds: 15, { QEMURegisters.read(domain) }) {
+            evidence?.tools += registers.tools
+            evidence?.locations += registers.locations
+        } else {
+            evidence?.tools.append(HostToolRun(name: "qemu monitor: info registers -a", command: [], exitStatus: nil, seconds: 15,
+                                               problem: "the QEMU monitor did not answer in 15 s", output: ""))
+        }
+        return evidence
     }
 
     /// Stops sampling (waiting for a look in flight), destroys the domain and then closes the

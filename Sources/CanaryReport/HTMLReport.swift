@@ -30,6 +30,7 @@ public enum HTMLReport {
         o += evidence(report)
         o += knownIssues(report)
         if let integrity = r.integrity { o += imageIntegrity(integrity) }
+        o += HostEvidenceSection.html(r)
         o += bootTable(report)
         o += transcripts(report)
         o += host(report)

@@ -105,6 +105,7 @@ public enum MarkdownReport {
             }
         }
         if let integrity = r.integrity { out.append(contentsOf: imageIntegrity(integrity)) }
+        out.append(contentsOf: HostEvidenceSection.markdown(r))
 
         let failed = report.boots.filter(\.failed)
         if !failed.isEmpty {

@@ -59,6 +59,16 @@ public enum RunBundle {
             let xml = ReproducibleBoot.xmlFile(b.label(position: i))
             if let source = inside(recordFolder, xml) { files.append((xml, source)) }
         }
+        // The host tools' outputs (evidence/) and the offline image checks' (integrity/...).
+        for path in EvidenceFolder.files(record) {
+            if let source = inside(recordFolder, path) { files.append((path, source)) }
+        }
+        if let outputs = record.integrity?.outputs, !outputs.hasPrefix("/"), !outputs.contains(".."),
+           let names = try? FileManager.default.contentsOfDirectory(atPath: recordFolder.appendingPathComponent(outputs).path) {
+            for name in names.sorted() {
+                if let source = inside(recordFolder, outputs + "/" + name) { files.append((outputs + "/" + name, source)) }
+            }
+        }
         let script = inside(recordFolder, ReproduceScript.fileName)
         bundled.record = record
         let moved = record.boots != report.record.boots

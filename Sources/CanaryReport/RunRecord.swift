@@ -30,6 +30,10 @@ public struct RunRecord: Codable, Sendable, Equatable {
     /// The offline checks of `--image` (absent from runs without an image, and from records
     /// written before the checks existed).
     public var integrity: ImageIntegrity?
+    /// What the host's own tools said during the run (absent from saved-log runs and from
+    /// records written before it was gathered). Each failing boot's own part is in its
+    /// `hostEvidence`.
+    public var hostEvidence: HostEvidence?
 
     public struct Tool: Codable, Sendable, Equatable {
         public var name: String

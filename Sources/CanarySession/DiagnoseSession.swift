@@ -35,6 +35,9 @@ public struct DiagnoseSession: Sendable {
     public var hostAccess: HostAccess?
     /// The known issues to name in the record (`--known-issues`); they never change the verdict.
     public var knownIssues: [KnownIssue] = KnownIssueTable.shipped
+    /// `--system-map FILE`: the System.map to name stalled vCPUs' functions with, when it is
+    /// not found beside the kernel or in /usr/lib/debug/boot (SystemMapFinder).
+    public var systemMap: String?
 
     public init(suspect: Connection, control: Connection?, inputs: ProbeInputs, settings: BootSettings, maxRuns: Int,
                 parallel: Int?, out: URL, command: [String]) {
@@ -75,6 +78,10 @@ public struct DiagnoseSession: Sendable {
             hostCPUs: facts.cpus, freeMemoryMiB: facts.freeMemoryMiB ?? facts.memoryMiB,
             guestMemoryMiB: first?.memoryMiB ?? 256, guestVCPUs: first?.vcpus ?? 1)
         progress(.planned(host: facts, plans: plans, parallel: width))
+
+        // The host's own view, read-only: its summary and where its log stood before any boot.
+        let hostTools = HostEvidenceCollector(uri: suspect.uri, access: hostAccess)
+        let hostBefore = await BlockingCall.run { hostTools.before() }
 
         var settings = self.settings
         let history = useHistory ? historyStore.load(hostUUID: facts.hostUUID, kinds: plans.map(\.kind)) : nil
@@ -139,7 +146,17 @@ public struct DiagnoseSession: Sendable {
         }
         if let task = controlTask { _ = await task.value }
         let integrity = await integrityTask?.value
-        let final = IntegrityNote.annotate(Correlator.diagnose(collected.observations, context: context), with: integrity)
+        let hostEvidence = await BlockingCall.run { hostTools.after(hostBefore) }
+        // Name the functions the stalled boots' vCPUs were in, against their kernels' maps.
+        let maps = SystemMapFinder(explicit: systemMap, kernelPath: inputs.kernel, kernelIsLocal: ConnectionURI(suspect.uri).isLocal)
+        collected.update { boot in
+            let plan = plans.first { $0.kind == boot.identity.kind }
+            return maps.symbolize(boot, guestType: plan?.guestType, domainType: plan?.domainType)
+        }
+        var finalContext = context
+        finalContext.hostFindings = hostEvidence.findings + collected.boots.flatMap { HostEvidenceCollector.unanswered($0.live.hostEvidence?.tools ?? []) }
+        let final = HostEvidenceNote.annotate(
+            IntegrityNote.annotate(Correlator.diagnose(collected.observations, context: finalContext), with: integrity), with: hostEvidence)
         var record = RunRecord(
             runID: runID, mode: mode, started: started, ended: Date(), command: command, host: facts,
             controlHost: controlFacts,
@@ -154,6 +171,8 @@ public struct DiagnoseSession: Sendable {
             boots: collected.observations.sorted { ($0.host == .control ? 1 : 0, $0.kind, $0.run) < ($1.host == .control ? 1 : 0, $1.kind, $1.run) }
                 .map { RunFolder.relativize($0.record, in: out) },
             diagnosis: final, integrity: integrity)
+        record.hostEvidence = hostEvidence
+        try EvidenceFolder.write(&record, to: out)
         let known = KnownIssueMatcher.matches(knownIssues, boots: record.boots, host: facts, controlHost: controlFacts)
         record.knownIssues = known.isEmpty ? nil : known
         try record.write(to: out.appendingPathComponent("run.json"))
@@ -188,6 +207,8 @@ final class BootCollector: Sendable {
     private let created = Mutex<[ReproducibleBoot]>([])
 
     func add(_ boot: BootRecord) { list.withLock { $0.append(boot) } }
+    /// Replaces every boot with what `change` makes of it (the symbolized vCPU locations).
+    func update(_ change: (BootRecord) -> BootRecord) { list.withLock { $0 = $0.map(change) } }
     /// A boot's domain XML as it went to the create, for reproduce.sh.
     func add(_ boot: ReproducibleBoot) { created.withLock { $0.append(boot) } }
     var reproducible: [ReproducibleBoot] { created.withLock { $0 } }

@@ -112,6 +112,19 @@ public final class Domain: @unchecked Sendable {
     }
 
     /// The corresponding C function is `virDomainGetXMLDesc`.
+    /// A QEMU human-monitor command's answer (`info registers -a`), through libvirt-qemu's
+    /// virDomainQemuMonitorCommand with the HMP flag. Read-only commands only: libvirt marks a
+    /// domain "tainted" after any monitor command, which is harmless for a test domain about to
+    /// be destroyed and why bootcanary never sends one to another guest.
+    public func qemuMonitorCommand(_ command: String) throws(LibvirtError) -> String {
+        var result: UnsafeMutablePointer<CChar>?
+        _ = try check("virDomainQemuMonitorCommand") {
+            virDomainQemuMonitorCommand(pointer, command, &result, UInt32(VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP.rawValue))
+        }
+        defer { free(result) }
+        return result.map { String(cString: $0) } ?? ""
+    }
+
     public func xmlDescription() throws(LibvirtError) -> String {
         try takeString("virDomainGetXMLDesc") { virDomainGetXMLDesc(pointer, 0) }
     }

@@ -26,6 +26,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
     var out: String
     @Option(name: .customLong("known-issues"), help: ArgumentHelp("Known issues to name in the report, after the shipped ones (TOML, docs/known-issues.md; default \(KnownIssueFile.defaultPath) when it exists).", valueName: "FILE"))
     var knownIssues: String?
+    @Option(name: .customLong("system-map"), help: ArgumentHelp("The System.map of the guest kernel, on this machine, to name the functions stalled vCPUs were in (default: beside --kernel, /usr/lib/debug/boot/System.map-RELEASE, /boot).", valueName: "FILE"))
+    var systemMap: String?
     @Flag(name: .customLong("no-early-stop"), help: "Boot every kind --runs times even once the verdict is settled (for comparisons and benchmarks).")
     var noEarlyStop = false
     @Flag(name: .customLong("no-history"), help: "Neither use nor extend this host's history of healthy boots: silences stall only after the fixed --stall-timeout / --frozen-after.")
@@ -35,6 +37,9 @@ struct DiagnoseCommand: AsyncParsableCommand {
         if let problem = ProbeLimits.runs.flagProblem(Double(runs)) { throw ValidationError(problem) }
         if let parallel, let problem = ProbeLimits.parallel.flagProblem(Double(parallel)) { throw ValidationError(problem) }
         if probe.pygrub != nil { throw ValidationError("diagnose boots the image's own kernel from --image; --pygrub is for boot") }
+        if let systemMap, !FileManager.default.isReadableFile(atPath: systemMap) {
+            throw ValidationError("--system-map \(systemMap): no readable file there; give the guest kernel's System.map on this machine (Debian: /usr/lib/debug/boot/System.map-RELEASE from linux-image-RELEASE-dbg)")
+        }
     }
 
     func run() async throws {
@@ -77,6 +82,7 @@ struct DiagnoseCommand: AsyncParsableCommand {
             session.earlyStop = !noEarlyStop
             session.useHistory = !noHistory
             session.knownIssues = issues
+            session.systemMap = systemMap
             session.hostAccess = connect.hostAccess(for: suspect)
             let record = try await session.run { event in
                 switch event {
