@@ -224,7 +224,8 @@ public struct BootProbe: Sendable {
         }
 
         // Sample state and vCPU time once a second, off the boot loop (the calls block).
-        sampler = DomainSampler(domain: domain, clock: clock, infoTimeIsExact: DomainSampler.infoTimeIsExact(uri: connection.uri)) { look in
+        sampler = DomainSampler(domain: domain, clock: clock, infoTimeIsExact: DomainSampler.infoTimeIsExact(uri: connection.uri),
+                                vcpus: spec.vcpus) { look in
             switch look {
             case .success(let sample): feed.yield(.sample(sample))
             case .failure(let error): feed.yield(.sampleFailed(error))

@@ -40,11 +40,16 @@ final class DomainSampler: Sendable {
     }
 
     /// Starts sampling at once. `deliver` is called on the sampler's thread.
-    convenience init(domain: Domain, interval: Double = 1, clock: BootClock, infoTimeIsExact: Bool = false,
+    convenience init(domain: Domain, interval: Double = 1, clock: BootClock, infoTimeIsExact: Bool = false, vcpus: Int = 1,
                      deliver: @escaping @Sendable (Result<BootWatchdog.Sample, LibvirtError>) -> Void) {
         // nil until the first look: whether the driver has a precise CPU counter. Only the
         // sampler's thread touches it; a Mutex because the look is a @Sendable closure.
         let precise = Mutex<Bool?>(infoTimeIsExact ? false : nil)
+        // On Xen, every third look also asks what the vCPUs are doing (virDomainGetVcpus): a
+        // vCPU that is neither running nor blocked is waiting for a pCPU. One RPC more every
+        // 3 s, not every second: each costs dom0's libvirtd 50-200 ms of CPU under emulation.
+        let looks = Mutex(0)
+        let vcpuCount = max(1, vcpus)
         self.init(interval: interval, look: {
             Result { () throws(LibvirtError) -> BootWatchdog.Sample in
                 let info = try domain.info()
@@ -54,10 +59,15 @@ final class DomainSampler: Sendable {
                     precise.withLock { if $0 == nil { $0 = total != nil } }
                     if let total { cpu = total }
                 }
+                var waiting: Bool?
+                if infoTimeIsExact, looks.withLock({ n in defer { n += 1 }; return n % 3 == 0 }),
+                   let states = try? domain.vcpuStates(max: vcpuCount), !states.isEmpty {
+                    waiting = states.allSatisfy { $0 == .offline }
+                }
                 return BootWatchdog.Sample(seconds: clock.seconds(HostClock.monotonicNanoseconds()),
                                            running: info.state == .running || info.state == .blocked,
                                            paused: info.state == .paused,
-                                           cpuSeconds: Double(cpu) / 1e9)
+                                           cpuSeconds: Double(cpu) / 1e9, vcpusWaiting: waiting)
             }
         }, deliver: deliver)
     }

@@ -146,7 +146,9 @@ public struct DiagnoseSession: Sendable {
         }
         if let task = controlTask { _ = await task.value }
         let integrity = await integrityTask?.value
-        let hostEvidence = await BlockingCall.run { hostTools.after(hostBefore) }
+        var hostEvidence = await BlockingCall.run { hostTools.after(hostBefore) }
+        // What the debug keys printed for a failing boot is that boot's, not news from the run.
+        hostEvidence.removeLines(collected.boots.flatMap { $0.live.hostEvidence?.debugKeyLines ?? [] })
         // Name the functions the stalled boots' vCPUs were in, against their kernels' maps.
         let maps = SystemMapFinder(explicit: systemMap, kernelPath: inputs.kernel, kernelIsLocal: ConnectionURI(suspect.uri).isLocal)
         collected.update { boot in

@@ -111,6 +111,26 @@ public final class Domain: @unchecked Sendable {
         return value
     }
 
+    /// Each vCPU's state as the driver reports it. libvirt's libxl driver maps libxl's
+    /// vcpuinfo: `running` → running, `blocked` → blocked, neither → offline, which for an
+    /// online vCPU is one that is runnable and waiting for a pCPU (libxl_driver.c,
+    /// libxlDomainGetVcpus; seen on the Xen lab: a guest capped with `xl sched-credit2 -c 1`
+    /// reads "offline" while its time creeps ~1 %). The QEMU driver reports every vCPU running.
+    /// The corresponding C function is `virDomainGetVcpus`.
+    public func vcpuStates(max: Int) throws(LibvirtError) -> [VCPUState] {
+        var info = [virVcpuInfo](repeating: virVcpuInfo(), count: Swift.max(1, max))
+        let n = try info.withUnsafeMutableBufferPointer { (buffer) throws(LibvirtError) -> Int32 in
+            try check("virDomainGetVcpus") { virDomainGetVcpus(pointer, buffer.baseAddress, Int32(buffer.count), nil, 0) }
+        }
+        return info.prefix(Int(n)).map { i in
+            switch Int32(i.state) {
+            case Int32(VIR_VCPU_RUNNING.rawValue): .running
+            case Int32(VIR_VCPU_BLOCKED.rawValue): .blocked
+            default: .offline
+            }
+        }
+    }
+
     /// The corresponding C function is `virDomainGetXMLDesc`.
     /// A QEMU human-monitor command's answer (`info registers -a`), through libvirt-qemu's
     /// virDomainQemuMonitorCommand with the HMP flag. Read-only commands only: libvirt marks a
@@ -197,4 +217,9 @@ public struct DomainState: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(name) (\(reasonName))" }
+}
+
+/// `virVcpuState`: what a vCPU was doing when asked (see `Domain.vcpuStates`).
+public enum VCPUState: Sendable, Hashable {
+    case running, blocked, offline
 }

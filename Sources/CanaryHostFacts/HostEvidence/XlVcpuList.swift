@@ -29,7 +29,7 @@ public enum XlVcpuList {
     }
 
     /// The two looks at `domain`'s vCPUs as one reading. `first` and `second` are whole-host
-    /// lists (`xl vcpu-list` without a name), so the second also says how many pCPUs were busy.
+    /// lists (`xl vcpu-list` without a name), so the second also says how many vCPUs compete.
     public static func scheduling(domain: String, first: String, second: String, interval: Double, hostPCPUs: Int?) -> VCPUScheduling? {
         let a = parse(first).filter { $0.domain == domain }
         let all = parse(second)
@@ -40,8 +40,9 @@ public enum XlVcpuList {
             return VCPUScheduling.VCPU(id: late.vcpu, states: [early?.state, late.state].compactMap { $0 },
                                        cpuSecondsGained: max(0, late.cpuSeconds - (early?.cpuSeconds ?? late.cpuSeconds)))
         }
-        let busy = Set(all.filter { $0.state.hasPrefix("r") }.compactMap(\.pcpu)).count
-        return VCPUScheduling(vcpus: vcpus, intervalSeconds: interval, hostPCPUs: hostPCPUs, busyPCPUs: busy)
+        // Running or runnable: wanting a pCPU (blocked and paused vCPUs do not compete).
+        let competing = all.filter { $0.state.hasPrefix("r") || $0.state == "---" }.count
+        return VCPUScheduling(vcpus: vcpus, intervalSeconds: interval, hostPCPUs: hostPCPUs, competingVCPUs: competing)
     }
 
     /// `nr_cpus` from `xl info`.

@@ -71,6 +71,20 @@ public struct HostEvidence: Codable, Sendable, Equatable {
 
     public static let maxNewLines = 400
 
+    /// Takes `lines` (each as often as it occurs there) out of the log's new lines, and the
+    /// findings they alone made: the debug keys' output for one boot is in that boot's part.
+    public mutating func removeLines(_ lines: [String]) {
+        guard !lines.isEmpty else { return }
+        var counts: [String: Int] = [:]
+        for l in lines { counts[l, default: 0] += 1 }
+        newLogLines = newLogLines.filter { l in
+            guard let n = counts[l], n > 0 else { return true }
+            counts[l] = n - 1
+            return false
+        }
+        findings = findings.filter { f in f.line.map { l in newLogLines.contains { $0.hasPrefix(l.prefix(300)) } } ?? true }
+    }
+
     public init(access: String?, unavailable: String? = nil, tools: [HostToolRun] = [], logName: String? = nil,
                 newLogLines: [String] = [], findings: [HostFinding] = []) {
         self.access = access

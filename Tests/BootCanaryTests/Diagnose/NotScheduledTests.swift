@@ -9,7 +9,7 @@ import Testing
 /// and not scheduled while pCPUs idle is the host, whatever the vCPU time did; blocked is not.
 @Suite struct NotScheduledTests {
     static func scheduling(_ state: String, gained: Double) -> VCPUScheduling {
-        VCPUScheduling(vcpus: [.init(id: 0, states: [state, state], cpuSecondsGained: gained)], intervalSeconds: 2, hostPCPUs: 2, busyPCPUs: 1)
+        VCPUScheduling(vcpus: [.init(id: 0, states: [state, state], cpuSecondsGained: gained)], intervalSeconds: 2, hostPCPUs: 2, competingVCPUs: 3)
     }
 
     /// The image's kernel and a host kernel on the image's disk both stall after the same line

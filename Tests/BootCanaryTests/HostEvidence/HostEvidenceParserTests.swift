@@ -20,18 +20,19 @@ import Testing
         #expect(rows[1].state == "--p")
     }
 
-    static func reading(_ first: String, _ second: String, gained: Double, dom0: String = "-b-", pcpus: Int? = 2) -> VCPUScheduling {
-        let a = list(["Domain-0 0 0 0 \(dom0) 100.0 all / all", "guest 5 0 1 \(first) 10.000 all / all"])
-        let b = list(["Domain-0 0 0 0 \(dom0) 100.5 all / all", "guest 5 0 1 \(second) \(String(format: "%.3f", 10 + gained)) all / all"])
+    static func reading(_ first: String, _ second: String, gained: Double, dom0: String = "-b-", pcpus: Int? = 2, others: Int = 0) -> VCPUScheduling {
+        let busy = (0..<others).map { "busy\($0) \(10 + $0) 0 0 --- 1.0 all / all" }
+        let a = list(["Domain-0 0 0 0 \(dom0) 100.0 all / all", "guest 5 0 1 \(first) 10.000 all / all"] + busy)
+        let b = list(["Domain-0 0 0 0 \(dom0) 100.5 all / all", "guest 5 0 1 \(second) \(String(format: "%.3f", 10 + gained)) all / all"] + busy)
         return XlVcpuList.scheduling(domain: "guest", first: a, second: b, interval: 2, hostPCPUs: pcpus)!
     }
 
-    /// A vCPU that wants to run, gets nothing, and a pCPU sits idle: the scheduler is not running it.
-    @Test func runnableAndStarvedWithIdlePCPUsIsNotScheduled() {
+    /// A vCPU that wants to run and gets nothing while it has a pCPU to itself: the scheduler is not running it.
+    @Test func runnableAndStarvedIsNotScheduled() {
         let s = Self.reading("---", "---", gained: 0)
         #expect(s.reading == .notScheduled)
-        #expect(s.idlePCPUs == 2)
-        #expect(s.summary.contains("vCPU0 --- → ---, 0.000 s of CPU in 2.0 s; 2 of 2 pCPUs idle"))
+        #expect(s.fairShare == 1)
+        #expect(s.summary.contains("vCPU0 --- → ---, 0.000 s of CPU in 2.0 s; 1 vCPUs wanted 2 pCPUs (fair share 100 %)"))
     }
 
     /// Its time still creeping forward (xl prints tenths: 0.1 s in 2 s, 5 %) is the same fault.
@@ -40,13 +41,36 @@ import Testing
         #expect(Self.reading("---", "---", gained: 0.2).reading == .mixed)
     }
 
-    /// Blocked is an idle guest waiting for an event; with every pCPU running something, a
-    /// runnable vCPU may just be waiting its turn on an overcommitted host.
-    @Test func blockedOrOvercommittedIsNotCalledNotScheduled() {
+    /// The Xen lab's capped guest (fixtures/host-evidence/xl-vcpu-list-capped-*.txt): dom0's
+    /// two vCPUs always running (xl runs there), an uncapped guest beside it getting 2.7 s.
+    @Test func theLabsCappedGuestIsNotScheduledBesideABusyDom0() throws {
+        let s = try #require(XlVcpuList.scheduling(domain: "bootcanary-bad282-pygrub-1",
+                                                    first: try HostEvidenceCaptureTests.fixture("xl-vcpu-list-capped-1.txt"),
+                                                    second: try HostEvidenceCaptureTests.fixture("xl-vcpu-list-capped-2.txt"),
+                                                    interval: 2.9, hostPCPUs: 2))
+        #expect(s.competingVCPUs == 4)
+        #expect(s.reading == .notScheduled)
+        // The uncapped one is running its share.
+        let other = try #require(XlVcpuList.scheduling(domain: "bootcanary-bad282-kernel-1",
+                                                        first: try HostEvidenceCaptureTests.fixture("xl-vcpu-list-capped-1.txt"),
+                                                        second: try HostEvidenceCaptureTests.fixture("xl-vcpu-list-capped-2.txt"),
+                                                        interval: 2.9, hostPCPUs: 2))
+        #expect(other.reading == .mixed)
+    }
+
+    /// Blocked is an idle guest waiting for an event; on a host overcommitted 21:1 a runnable
+    /// vCPU getting 3 % is waiting its turn (fair share 5 %).
+    @Test func blockedOrOvercommittedIsNotCalledNotScheduled() throws {
         #expect(Self.reading("-b-", "-b-", gained: 0).reading == .blocked)
-        #expect(Self.reading("---", "---", gained: 0, dom0: "r--", pcpus: 1).reading == .mixed)
+        #expect(Self.reading("---", "---", gained: 0.06, pcpus: 1, others: 19).reading == .mixed)
+        #expect(Self.reading("---", "---", gained: 0, pcpus: 1, others: 19).reading == .notScheduled)
         #expect(Self.reading("r--", "r--", gained: 1.9).reading == .running)
         #expect(Self.reading("--p", "--p", gained: 0).reading == .paused)
+        let idle = try #require(XlVcpuList.scheduling(domain: "bootcanary-f03b09-kernel-1",
+                                                       first: try HostEvidenceCaptureTests.fixture("xl-vcpu-list-idle-1.txt"),
+                                                       second: try HostEvidenceCaptureTests.fixture("xl-vcpu-list-idle-2.txt"),
+                                                       interval: 3, hostPCPUs: 2))
+        #expect(idle.reading == .blocked)
     }
 
     @Test func xlInfoGivesThePCPUCount() {
@@ -134,6 +158,16 @@ import Testing
 
     /// The lab kernel's own map (lab/setup extracts it from linux-image-KVER-dbg), when present.
     static let labMap = "/var/cache/bootcanary-lab/kernel/System.map-6.1.0-57-cloud-amd64"
+
+    /// xenctx of the Xen lab's PV guest idle in `rdinit=/bin/sleep`: vCPU0 in the hypercall
+    /// that blocks it (xen_hypercall_pv+0x5 in the lab kernel's map).
+    @Test func xenctxGivesTheInstructionPointer() throws {
+        let l = try #require(InstructionPointers.fromXenctx(try Self.fixture("xenctx-pv-idle.txt"), vcpu: 0))
+        #expect(l.instructionPointer == "ffffffff81a043a5")
+        #expect(l.source == "xenctx")
+        let map = try SystemMap(text: "ffffffff81000000 T _stext\nffffffff81a043a0 T xen_hypercall_pv\nffffffff81a043c0 T xen_hypercall_other\nffffffff81e01ef2 T _etext\n")
+        #expect(map.symbolize(l, assumeNoSlide: true).symbol == "xen_hypercall_pv+0x5")
+    }
 
     @Test func qemuMonitorRegistersAndTheIDTGateGiveTheSlide() throws {
         let regs = InstructionPointers.fromQEMUMonitor(try Self.fixture("qemu-info-registers-a.txt"))

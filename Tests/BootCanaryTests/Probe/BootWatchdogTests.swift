@@ -16,6 +16,33 @@ import Testing
         return w
     }
 
+    /// Samples as the Xen sampler takes them: every third look says whether all vCPUs wait for a pCPU.
+    static func xenWatchdog(waiting: Bool, creepPerSecond: Double) -> BootWatchdog {
+        var w = BootWatchdog(policy: policy, vcpus: 1)
+        for t in 0...40 {
+            let cpu = t <= 10 ? Double(t) : 10 + Double(t - 10) * creepPerSecond
+            w.record(.init(seconds: Double(t) + 0.01, running: true, paused: false, cpuSeconds: cpu,
+                           vcpusWaiting: t % 3 == 0 ? (t > 10 ? waiting : false) : nil))
+        }
+        return w
+    }
+
+    /// Measured on the Xen lab: capped with `xl sched-credit2 -c 1`, the vCPU read "offline"
+    /// (waiting) in every look and its time crept ~1 % (0.02 s every 2 s). That is frozen at
+    /// frozenAfter, not idle until the 60 s stall timeout.
+    @Test func vcpusWaitingWhileTheirTimeCreepsAreFrozen() {
+        let w = Self.xenWatchdog(waiting: true, creepPerSecond: 0.01)
+        #expect(w.stall(now: 24.0, silentSince: 10.0) == nil)
+        #expect(w.stall(now: 25.5, silentSince: 10.0)?.vcpu == .frozen)
+    }
+
+    /// The same creep from a blocked (idle) vCPU is a quiet guest; and a waiting vCPU that
+    /// gets a fair share (40 %) is a busy host, not a frozen guest.
+    @Test func blockedOrFairlyScheduledVCPUsAreNotFrozen() {
+        #expect(Self.xenWatchdog(waiting: false, creepPerSecond: 0.01).stall(now: 25.5, silentSince: 10.0) == nil)
+        #expect(Self.xenWatchdog(waiting: true, creepPerSecond: 0.4).stall(now: 25.5, silentSince: 10.0) == nil)
+    }
+
     @Test func frozenRightAfterTheLastByte() {
         // Busy until t=10, last byte at 10, nothing after.
         let w = Self.watchdog(0, 26) { min(Double($0), 10) }
