@@ -51,23 +51,10 @@ struct DiagnoseCommand: AsyncParsableCommand {
             do { issues = try KnownIssueFile.load(knownIssues) } catch let problem as KnownIssueFile.Problem {
                 throw Failure.usage(problem.description)
             }
-            let outURL: URL
-            let suspect: Connection
-            if let out {
-                outURL = URL(fileURLWithPath: out)
-                try OutputFolder.prepare(outURL)
-                suspect = try await connect.open()
-            } else {
-                // Named after the host, so the connection comes first; still before any boot.
-                suspect = try await connect.open()
-                outURL = try OutputFolder.createDated(host: ConnectionURI(suspect.uri).host ?? OutputFolder.localHostName())
-                Terminal.progress("bootcanary: no --out given; the run's folder is \(outURL.path)")
-            }
+            let outGiven = out.map { URL(fileURLWithPath: $0) }
+            if let outGiven { try OutputFolder.prepare(outGiven) }
+            let suspect = try await connect.open()
             let (inputs, guestXML) = try probe.resolvedInputs(on: suspect)
-            if let guestXML {
-                // The guest's definition as it was, beside the run: what was booted copies of.
-                try Data(guestXML.utf8).write(to: outURL.appendingPathComponent("guest-domain.xml"), options: .atomic)
-            }
             // Disk paths are the host's: they can be checked here only when the host is this machine.
             if ConnectionURI(suspect.uri).isLocal {
                 for (path, format) in [(inputs.image, inputs.imageFormat), (inputs.master, inputs.masterFormat)] {
@@ -80,6 +67,17 @@ struct DiagnoseCommand: AsyncParsableCommand {
                 do { controlConnection = try Connection.withKeepAlive(uri: control) } catch let error as LibvirtError {
                     throw Failure.unknown("--control: " + ConnectionAdvice.explain(error, uri: control))
                 }
+            }
+            let outURL: URL
+            if let outGiven { outURL = outGiven } else {
+                // Named after the host, so made once connected; and only once every input checked
+                // out, so a mistyped --domain leaves no empty folder behind. Still before any boot.
+                outURL = try OutputFolder.createDated(host: ConnectionURI(suspect.uri).host ?? OutputFolder.localHostName())
+                Terminal.progress("bootcanary: no --out given; the run's folder is \(outURL.path)")
+            }
+            if let guestXML {
+                // The guest's definition as it was, beside the run: what was booted copies of.
+                try Data(guestXML.utf8).write(to: outURL.appendingPathComponent("guest-domain.xml"), options: .atomic)
             }
             var session = DiagnoseSession(suspect: suspect, control: controlConnection, inputs: inputs, settings: probe.settings,
                                           maxRuns: runs, parallel: parallel, out: outURL, command: CommandLine.arguments)

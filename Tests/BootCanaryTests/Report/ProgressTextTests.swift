@@ -130,3 +130,22 @@ import Testing
                 "a folder that existed is never written into")
     }
 }
+
+extension DiagnoseProgressTests {
+    /// A guest that is not there is a usage error before any folder is made.
+    @Test func aBadDomainLeavesNoFolder() throws {
+        let exe = try #require(AnalyzeCommandTests.executable, "swift build --build-tests")
+        let dir = try Fixtures.scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let process = Process()
+        process.executableURL = exe
+        process.arguments = ["diagnose", "-c", "test:///default", "--domain", "no-such-guest"]
+        process.currentDirectoryURL = dir
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 64)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).isEmpty)
+    }
+}
