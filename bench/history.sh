@@ -45,7 +45,7 @@ learn | healthy)
         summary "$out/run.json" "$phase-$i"
     done ;;
 sick)
-    # The demo's 0.2-1.8 s freezes most guests before their first byte (no_output: nothing a
+    # sick-host's default 0.2-1.8 s freezes most guests before their first byte (no_output: nothing a
     # history of console gaps can speak to); 3-12 s lands them mid-boot under TCG.
     lab/faults/sick-host --delay "${SICK_DELAY:-3:12}" --log "$WORK/history-sick-host.log" >/dev/null &
     injector=$!

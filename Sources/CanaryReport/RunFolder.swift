@@ -3,6 +3,26 @@ import Foundation
 
 /// A run's folder travels (bundles, tickets): paths inside it are stored relative to it.
 public enum RunFolder {
+    /// The folder name `diagnose` picks without `--out`: `bootcanary-HOST-2026-12-01T2330`,
+    /// the host named as the connection names it and the time on the operator's clock, so
+    /// `ls` lists one host's runs together and in order. A host name comes from a URI or the
+    /// host (`xen+ssh://root@[fe80::1]:22/system`): anything but letters, digits, `.`, `_`
+    /// and `-` becomes `-`, and a leading `.` or `-` is dropped, so it stays one visible path
+    /// component and never an option.
+    public static func datedName(host: String, at time: Date, timeZone: TimeZone = .current) -> String {
+        var name = String(host.unicodeScalars.map { scalar -> Character in
+            let ok = scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
+            return ok ? Character(scalar) : "-"
+        })
+        while let first = name.first, first == "." || first == "-" { name.removeFirst() }
+        if name.isEmpty { name = "host" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = timeZone
+        formatter.dateFormat = "yyyy-MM-dd'T'HHmm"
+        return "bootcanary-\(String(name.prefix(64)))-\(formatter.string(from: time))"
+    }
+
     package static func relativize(_ boot: BootRecord, in folder: URL) -> BootRecord {
         var b = boot
         let prefix = folder.standardizedFileURL.path + "/"

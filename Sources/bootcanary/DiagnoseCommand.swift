@@ -22,8 +22,8 @@ struct DiagnoseCommand: AsyncParsableCommand {
     var parallel: Int?
     @Option(help: ArgumentHelp("A control host believed healthy, to boot the same probes on.", valueName: "URI"))
     var control: String?
-    @Option(help: ArgumentHelp("Folder for run.json, reports and transcripts.", valueName: "DIR"))
-    var out: String
+    @Option(help: ArgumentHelp("Folder for run.json, reports and transcripts (default: a new ./bootcanary-HOST-DATE'T'HHMM, named at the start).", valueName: "DIR"))
+    var out: String?
     @Option(name: .customLong("known-issues"), help: ArgumentHelp("Known issues to name in the report, after the shipped ones (TOML, docs/known-issues.md; default \(KnownIssueFile.defaultPath) when it exists).", valueName: "FILE"))
     var knownIssues: String?
     @Option(name: .customLong("system-map"), help: ArgumentHelp("The System.map of the guest kernel, on this machine, to name the functions stalled vCPUs were in (default: beside --kernel, /usr/lib/debug/boot/System.map-RELEASE, /boot).", valueName: "FILE"))
@@ -56,14 +56,10 @@ struct DiagnoseCommand: AsyncParsableCommand {
             do { issues = try KnownIssueFile.load(knownIssues) } catch let problem as KnownIssueFile.Problem {
                 throw Failure.usage(problem.description)
             }
-            let outURL = URL(fileURLWithPath: out)
-            try OutputFolder.prepare(outURL)
+            let outGiven = out.map { URL(fileURLWithPath: $0) }
+            if let outGiven { try OutputFolder.prepare(outGiven) }
             let suspect = try await connect.open()
             let (inputs, guestXML) = try probe.resolvedInputs(on: suspect)
-            if let guestXML {
-                // The guest's definition as it was, beside the run: what was booted copies of.
-                try Data(guestXML.utf8).write(to: outURL.appendingPathComponent("guest-domain.xml"), options: .atomic)
-            }
             // Disk paths are the host's: they can be checked here only when the host is this machine.
             if ConnectionURI(suspect.uri).isLocal {
                 for (path, format) in [(inputs.image, inputs.imageFormat), (inputs.master, inputs.masterFormat)] {
@@ -77,6 +73,17 @@ struct DiagnoseCommand: AsyncParsableCommand {
                     throw Failure.unknown("--control: " + ConnectionAdvice.explain(error, uri: control))
                 }
             }
+            let outURL: URL
+            if let outGiven { outURL = outGiven } else {
+                // Named after the host, so made once connected; and only once every input checked
+                // out, so a mistyped --domain leaves no empty folder behind. Still before any boot.
+                outURL = try OutputFolder.createDated(host: ConnectionURI(suspect.uri).host ?? OutputFolder.localHostName())
+                Terminal.progress("bootcanary: no --out given; the run's folder is \(outURL.path)")
+            }
+            if let guestXML {
+                // The guest's definition as it was, beside the run: what was booted copies of.
+                try Data(guestXML.utf8).write(to: outURL.appendingPathComponent("guest-domain.xml"), options: .atomic)
+            }
             var session = DiagnoseSession(suspect: suspect, control: controlConnection, inputs: inputs, settings: probe.settings,
                                           maxRuns: runs, parallel: parallel, out: outURL, command: CommandLine.arguments)
             session.earlyStop = !noEarlyStop
@@ -84,18 +91,24 @@ struct DiagnoseCommand: AsyncParsableCommand {
             session.knownIssues = issues
             session.systemMap = systemMap
             session.hostAccess = connect.hostAccess(for: suspect)
-            let record = try await session.run { event in
-                switch event {
-                case .planned(let host, let plans, let width):
-                    Terminal.progress("bootcanary: diagnosing \(host.hostname) (\(host.uri)), \(host.hypervisor) \(host.hypervisorVersion)")
-                    for p in plans { Terminal.progress("  \(p.kind.rawValue): \(p.summary)") }
-                    Terminal.progress("  up to \(runs) run(s) of each kind, \(width) at a time; transcripts in \(outURL.appendingPathComponent("transcripts").path)")
-                case .started(let name, let kind, let rep, let host):
-                    Terminal.progress("  start   \(BootLabel(kind: kind, run: rep, host: host))  (\(name))")
-                case .finished(let boot):
-                    Terminal.progress("  done    " + VerdictText.bootLine(boot))
-                case .interim(let d):
-                    Terminal.progress("  so far: \(d.verdict.rawValue)\(d.settled ? " (settled)" : "")")
+            let progress = LiveProgress()
+            let record: RunRecord
+            do {
+                defer { progress.end() }
+                record = try await session.run { event in
+                    switch event {
+                    case .planned(let host, let plans, let width):
+                        progress.line("bootcanary: diagnosing \(host.hostname) (\(host.uri)), \(host.hypervisor) \(host.hypervisorVersion)")
+                        for p in plans { progress.line("  \(p.kind.rawValue): \(p.summary)") }
+                        progress.line("  up to \(runs) run(s) of each kind, \(width) at a time; transcripts in \(outURL.appendingPathComponent("transcripts").path)")
+                    case .started(let name, let kind, let rep, let host):
+                        let label = BootLabel(kind: kind, run: rep, host: host)
+                        progress.started(label, "  start   \(label)  (\(name))")
+                    case .finished(let boot):
+                        progress.finished(boot.label(position: 0), "  done    " + VerdictText.bootLine(boot))
+                    case .interim(let d):
+                        progress.line("  so far: \(d.verdict.rawValue)\(d.settled ? " (settled)" : "")")
+                    }
                 }
             }
             let written = try ReportWriter.write(record, recordFolder: outURL, formats: [.md, .html])
@@ -111,6 +124,32 @@ struct DiagnoseCommand: AsyncParsableCommand {
 
 /// The `--out` folder: made if missing, and proven writable before any guest boots.
 enum OutputFolder {
+    /// A new folder `./bootcanary-HOST-DATE` in the current folder (`RunFolder.datedName`);
+    /// when that exists (two runs in one minute), `-2`, `-3`, ... after it: an earlier run's
+    /// folder is never reused. mkdir is the test, so two runs starting together get two folders.
+    static func createDated(host: String, at time: Date = Date()) throws -> URL {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let base = RunFolder.datedName(host: host, at: time)
+        for n in 1...100 {
+            let url = cwd.appendingPathComponent(n == 1 ? base : "\(base)-\(n)")
+            if mkdir(url.path, 0o755) == 0 {
+                try prepare(url)
+                return url
+            }
+            guard errno == EEXIST else {
+                throw Failure.usage("cannot create \(url.path) (\(String(cString: strerror(errno)))); give --out DIR")
+            }
+        }
+        throw Failure.usage("\(cwd.path) already holds 100 folders named \(base)*; give --out DIR")
+    }
+
+    /// This machine's name, for a local connection (`qemu:///system`, `xen:///system`).
+    static func localHostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "localhost" }
+        return String(cString: buffer)
+    }
+
     static func prepare(_ url: URL) throws {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
