@@ -78,8 +78,12 @@ let package = Package(
                 "CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryEvidence", "CanaryHostFacts",
                 "CanaryModel", "CanaryProbe", "CanaryReport", "CanarySession", "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // `buildRevision` for --version (packaging/git-revision; docs/install.md).
+            plugins: ["GitRevision"]
         ),
+        // Writes the git commit into the bootcanary target before every build.
+        .plugin(name: "GitRevision", capability: .buildTool()),
         // libFuzzer target for line assembly, classification and transcripts (issue 3):
         // see fuzz/ConsoleFuzz/ConsoleFuzz.swift for how to build it with -sanitize=fuzzer.
         // Pure targets only: it does not link libvirt.
