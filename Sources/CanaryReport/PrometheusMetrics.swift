@@ -49,9 +49,14 @@ public enum PrometheusMetrics {
             }))
         }
 
+        // host_uuid: cloned hypervisor installs share one, and management stacks then refuse
+        // every clone after the first (CloudStack keys hosts by it); the fleet's alert
+        // counts hostnames per host_uuid (packaging/prometheus/bootcanary.rules.yml). Absent
+        // when the host reported none: an empty label is the same as no label in Prometheus.
         family("bootcanary_info", "The bootcanary version that made the run and the host it probed (always 1).",
-               [([("hypervisor", "\(record.host.hypervisor) \(record.host.hypervisorVersion)"), ("mode", record.mode),
-                  ("uri", record.host.uri), ("version", record.tool.version)], 1)])
+               [([("hypervisor", "\(record.host.hypervisor) \(record.host.hypervisorVersion)")]
+                 + (record.host.hostUUID.map { [("host_uuid", $0)] } ?? [])
+                 + [("mode", record.mode), ("uri", record.host.uri), ("version", record.tool.version)], 1)])
         family("bootcanary_last_run_timestamp_seconds", "When the last run ended, in seconds since the Unix epoch.",
                [([], record.ended.timeIntervalSince1970.rounded())])
         family("bootcanary_last_run_duration_seconds", "How long the last run took.",

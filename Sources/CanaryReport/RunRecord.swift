@@ -179,8 +179,18 @@ public struct RunRecord: Codable, Sendable, Equatable {
 /// folder, written and fsynced, renamed over the target, then the folder fsynced so the
 /// rename itself survives a crash.
 public enum AtomicFile {
-    public static func write(_ data: Data, to url: URL) throws {
-        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    /// Beside the target (rename(2) is atomic only within one filesystem), hidden, and not
+    /// ending in the target's extension: node_exporter's textfile collector reads `*.prom`
+    /// and must never see a half-written file.
+    static func temporary(for url: URL) -> URL {
+        url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    }
+
+    /// `mode`, when given, is set on the file whatever the umask: node_exporter's textfile
+    /// collector runs as its own user (`prometheus` on Debian) and must read a file a root
+    /// timer wrote, where a service's umask of 077 would otherwise make it 0600.
+    public static func write(_ data: Data, to url: URL, mode: mode_t? = nil) throws {
+        let tmp = temporary(for: url)
         func failure(_ code: Int32) -> Error {
             CocoaError(code == ENOSPC || code == EDQUOT ? .fileWriteOutOfSpace : .fileWriteUnknown,
                        userInfo: [NSFilePathErrorKey: url.path,
@@ -198,6 +208,7 @@ public enum AtomicFile {
                 offset += n
             }
         }
+        if failedWith == 0, let mode, fchmod(fd, mode) != 0 { failedWith = errno }
         if failedWith == 0 && fsync(fd) != 0 { failedWith = errno }
         close(fd)
         if failedWith == 0 && rename(tmp.path, url.path) != 0 { failedWith = errno }

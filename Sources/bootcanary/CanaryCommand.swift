@@ -115,14 +115,22 @@ struct CanaryCommand: AsyncParsableCommand {
     func writeMachineOutputs(_ record: RunRecord, recordFolder: URL) throws {
         let report = RunReport.load(record, recordFolder: recordFolder)
         if let junit { try write(try ReportWriter.render(.junit, report), to: junit) }
-        if let metrics { try write(try ReportWriter.render(.prom, report), to: metrics) }
+        if let metrics { try writeMetrics(try ReportWriter.render(.prom, report), to: metrics) }
     }
 
-    func write(_ data: Data, to path: String) throws {
-        do { try AtomicFile.write(data, to: URL(fileURLWithPath: path)) } catch {
+    func write(_ data: Data, to path: String, mode: mode_t? = nil) throws {
+        do { try AtomicFile.write(data, to: URL(fileURLWithPath: path), mode: mode) } catch {
             throw Failure.unknown("cannot write \(path): \(error.localizedDescription)")
         }
     }
+
+    /// node_exporter's textfile collector reads `*.prom` in its directory at every scrape and
+    /// wants each file replaced whole ("write to a temporary file, then move it into place",
+    /// https://github.com/prometheus/node_exporter#textfile-collector): AtomicFile's temporary
+    /// file is `.NAME.tmp-PID` in the same directory, which the collector's `*.prom` glob
+    /// skips, and rename(2) swaps it in. 0644 whatever the unit's umask: the collector runs as
+    /// its own user.
+    func writeMetrics(_ data: Data, to path: String) throws { try write(data, to: path, mode: 0o644) }
 
     func runFleet(hostsFile: String, profile: CanaryProfile, knownIssues: [KnownIssue], out: URL) async throws -> Int32 {
         let list: [Fleet.Host]
@@ -137,7 +145,7 @@ struct CanaryCommand: AsyncParsableCommand {
         try write(try JSONFormat.encoder().encode(report) + Data("\n".utf8), to: out.appendingPathComponent("fleet.json").path)
         try write(Data(FleetReportText.markdown(report).utf8), to: out.appendingPathComponent("fleet.md").path)
         if let metrics {
-            try write(Data(PrometheusMetrics.render(report.hosts.compactMap { records[$0.uri] }).utf8), to: metrics)
+            try writeMetrics(Data(PrometheusMetrics.render(report.hosts.compactMap { records[$0.uri] }).utf8), to: metrics)
         }
         if let junit {
             let reports = report.hosts.compactMap { h -> RunReport? in
