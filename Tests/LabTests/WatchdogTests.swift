@@ -23,6 +23,33 @@ import Testing
         return boot
     }
 
+    /// A history that shortens time to verdict: one real healthy boot of the lab kernel, taken
+    /// as this host's 20 healthy boots, then the same kernel going silent after userspace with
+    /// idle vCPUs. The fixed threshold would wait the stall timeout (12 s here, 150 s by
+    /// default); the history allows max(8, 4 × the longest gap + 2) s at that milestone.
+    @Test func aHistoryShortensTheTimeToAStall() async throws {
+        let healthy = try await boot(mode: "normal")
+        try #require(healthy.result.outcome == .booted, "the healthy boot did not reach login")
+        var history = SilenceHistory(hostUUID: "lab", kind: .kernel)
+        for _ in 0..<SilenceHistory.minimumBoots {
+            let added = history.add(healthy.result, at: Date())
+            #expect(added)
+        }
+        let policy = StallPolicy(stallTimeout: 40, frozenAfter: 15)
+        let name = labDomainName("silent-history")
+        let spec = try DomainSpec.labKernel(name: name, cmdline: "console=ttyS0 bootcanary.mode=silent bootcanary.after=wait")
+        var settings = BootSettings(timeout: 90, stall: policy)
+        settings.history = [.kernel: history]
+        let probe = BootProbe(connection: try Lab.shared.connect(), ledger: nil, settings: settings)
+        let boot = await probe.run(spec: spec, kind: .kernel, run: 1, transcript: nil) { _, _ in }
+        #expect(try Lab.shared.domains(prefixed: name).isEmpty, "the domain outlived the probe")
+        #expect(boot.result.outcome == .stalled)
+        #expect(boot.result.vcpu == .idle)
+        let silence = try #require(boot.result.stallSeconds)
+        #expect(silence < policy.stallTimeout, "stalled after \(silence) s, not before the fixed \(policy.stallTimeout) s")
+        #expect(boot.notes.contains { $0.contains("healthy boots of kernel") }, "\(boot.notes)")
+    }
+
     @Test func silentGuestStallsIdle() async throws {
         let boot = try await boot(mode: "silent")
         #expect(boot.result.outcome == .stalled)
