@@ -99,6 +99,9 @@ public struct BootObservation: Sendable, Equatable {
     /// given at most 5 % of a pCPU, with pCPUs idle.
     public var notScheduled: Bool { record.live.hostEvidence?.scheduling?.reading == .notScheduled }
 
+    /// The function vCPU0 was in when the boot stalled (`native_safe_halt`), once symbolized.
+    public var stallFunction: String? { record.live.hostEvidence?.locations.first { $0.vcpu == 0 }?.function }
+
     /// Where the vCPUs were, in the kernel's words (`vCPU0 in native_safe_halt+0x12`), when
     /// symbolized.
     public var vcpuLocations: String? {

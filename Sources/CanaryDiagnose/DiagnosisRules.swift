@@ -113,6 +113,10 @@ public enum DiagnosisRules {
                 var why: [String] = []
                 if varying { why.append("stopped at \(f.failurePoints.count) different points") }
                 if !frozen.isEmpty { why.append("\(frozen.count) with frozen vCPUs") }
+                // Where the vCPUs were, from the hypervisor: stalls in different functions are
+                // a guest stopped wherever it happened to be, not one code path that hangs.
+                let functions = Set(f.failures.compactMap(\.stallFunction))
+                if functions.count > 1 { why.append("their vCPUs stopped in \(functions.count) different functions (\(functions.sorted().joined(separator: ", ")))") }
                 if let sign = signs.first { why.append(sign) }
                 var confidence = 0.55
                 confidence += 0.1 * Double(Set(independent.map(\.kind)).count)

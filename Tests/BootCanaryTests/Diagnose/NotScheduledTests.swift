@@ -45,6 +45,18 @@ import Testing
         #expect(d.evidence.contains { $0.reason.contains("vCPUs runnable but not scheduled") })
     }
 
+    /// The hypervisor named where each stalled vCPU was: different functions go into the summary.
+    @Test func theFunctionsTheVCPUsStoppedInAreNamed() throws {
+        var boots = try Self.boots(Self.scheduling("---", gained: 0))
+        for (i, function) in ["get_page_from_freelist+0x6e9", "mfn_to_pfn+0x5c", "__run_timers+0x22a", "mfn_to_pfn+0x60"].enumerated() {
+            boots[i].record.live.hostEvidence?.locations = [VCPULocation(vcpu: 0, instructionPointer: "ffffffff81000000", symbol: function, source: "xenctx")]
+        }
+        let d = Correlator.diagnose(boots, context: CorrelatorTests.context)
+        #expect(d.verdict == .hostFault)
+        #expect(d.summary.contains("their vCPUs stopped in 3 different functions (__run_timers, get_page_from_freelist, mfn_to_pfn)"))
+        #expect(d.evidence.first?.reason.contains("vCPU0 in get_page_from_freelist+0x6e9") == true)
+    }
+
     @Test func blockedVCPUsLeaveTheImageVerdict() throws {
         let d = Correlator.diagnose(try Self.boots(Self.scheduling("-b-", gained: 0)), context: CorrelatorTests.context)
         #expect(d.verdict == .imageFault)
