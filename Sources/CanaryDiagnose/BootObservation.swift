@@ -109,6 +109,9 @@ public struct BootObservation: Sendable, Equatable {
         return named.isEmpty ? nil : named.joined(separator: ", ")
     }
 
+    /// How many lines after the hypervisor's detection a silence still counts as right after it.
+    static let rightAfterLines = 5
+
     /// Console lines that only the host side explains: a xenbus backend that never came up
     /// (a remote state `XenbusStateTable` marks `backendNeverConnected`: 1 Initialising,
     /// 2 InitWait), a failed callback vector, a guest that went silent right after the
@@ -125,7 +128,13 @@ public struct BootObservation: Sendable, Equatable {
         if let line = record.lastLine, line.contains("callback vector") && line.lowercased().contains("fail") {
             return "Xen callback vector failed: \(line)"
         }
-        if outcome == .stalled, record.lastMilestone == .hypervisor || record.lastMilestone == .hypervisorCore {
+        // Only when the silence really follows the detection: on the Xen lab a PV kernel stays
+        // at `hypervisor_core` for 170 lines more (the milestone table has nothing between it
+        // and `devices` for PV), and a capped guest stalled at line 173 read "silent right
+        // after the hypervisor was detected (Asymmetric key parser 'x509' registered)".
+        if outcome == .stalled, record.lastMilestone == .hypervisor || record.lastMilestone == .hypervisorCore,
+           let seen = record.milestones.last(where: { $0.milestone == record.lastMilestone }),
+           let last = record.lastLineNumber, last - seen.line <= Self.rightAfterLines {
             return "silent right after the hypervisor was detected (\(record.lastLine ?? ""))"
         }
         return nil

@@ -83,3 +83,23 @@ import Testing
         #expect(d.summary.contains("the host logged a hypervisor assertion failed"))
     }
 }
+
+/// "Silent right after the hypervisor was detected" is a host-side sign only when the silence
+/// does follow the detection.
+@Suite struct HypervisorSilenceSignTests {
+    static func stalled(linesAfter: Int) throws -> BootObservation {
+        var b = try CorrelatorTests.boot("lab-healthy-rootdisk", .kernel, run: 1)
+        b.outcome = .stalled
+        let seen = MilestoneSighting(milestone: .hypervisorCore, line: 3, seconds: 1, kernelSeconds: nil, text: "Booting paravirtualized kernel on Xen")
+        b.record.result.milestones = [seen]
+        b.record.result.lastMilestone = .hypervisorCore
+        b.record.result.lastLineNumber = 3 + linesAfter
+        return b
+    }
+
+    @Test func aStallLinesLaterIsNotRightAfterTheHypervisor() throws {
+        #expect(try Self.stalled(linesAfter: 2).hostSideSign?.hasPrefix("silent right after the hypervisor") == true)
+        // The Xen lab's capped guest: 170 lines later, at "Asymmetric key parser 'x509' registered".
+        #expect(try Self.stalled(linesAfter: 170).hostSideSign == nil)
+    }
+}
