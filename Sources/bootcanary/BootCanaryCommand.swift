@@ -15,6 +15,7 @@ struct BootCanaryCommand: AsyncParsableCommand {
             CleanupCommand.self,
             AnalyzeCommand.self,
             ReportCommand.self,
+            PoolCheckCommand.self,
         ]
     )
 }
