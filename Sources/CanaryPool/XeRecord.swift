@@ -66,7 +66,12 @@ public struct XeRecord: Sendable, Equatable {
     }
 
     static func items(_ value: String) -> [String] {
-        value.components(separatedBy: "; ").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        // A trailing "; " (XenServer 6.5's capabilities end in one) is trimmed with the value's
+        // trailing space, leaving a last item ending in ";".
+        value.components(separatedBy: "; ").map { item in
+            let trimmed = item.trimmingCharacters(in: .whitespaces)
+            return trimmed.hasSuffix(";") ? String(trimmed.dropLast()) : trimmed
+        }.filter { !$0.isEmpty }
     }
 }
 
@@ -121,9 +126,8 @@ public enum XeRecordParser {
     /// on following lines (xe escapes no newline inside a value, such as a name-description).
     public static func parse(_ text: String, source: String, command: String) throws(XeOutputError) -> [XeRecord] {
         if text.contains("\u{0}") || text.contains("\u{FFFD}") { throw .notText(source: source, command: command) }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasSuffix("\r") ? Substring(line.dropLast()) : line
-        }
+        // "\r\n" is one Character in Swift: split on it as well as on "\n".
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         let content = lines.filter { !$0.allSatisfy(\.isWhitespace) }
         if content.isEmpty { throw .empty(source: source, command: command) }
         if content.count == 1, looksMinimal(content[0]) { throw .minimal(source: source, command: command) }

@@ -32,7 +32,7 @@ import Testing
     @Test func aTimeoutThatIsNoNumberIsFlagged() {
         let report = PoolCheckReport.check(Self.inventory(haConfiguration: ["timeout": "3min"]), .init(), source: [])
         #expect(report.findings.map(\.check) == [.haTimeoutShort])
-        #expect(report.findings[0].message.contains("'3min', not a number of seconds"))
+        #expect(report.findings.first?.message.contains("'3min', not a number of seconds") == true)
     }
 
     @Test func theMinimumTimeoutIsTheOperators() {
