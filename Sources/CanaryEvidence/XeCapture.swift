@@ -36,7 +36,7 @@ public enum XeCapture {
         let offline = "pool-check runs xe on the pool master (a XenServer or XCP-ng dom0); from elsewhere use --ssh USER@MASTER, or save the outputs there and read them with --from DIR (docs/pool-check.md)"
         switch (result.status, access) {
         case (127, .local):
-            return "xe is not installed here (not found in PATH)\(said). \(offline)"
+            return "xe is not installed here (not found in PATH). \(offline)"
         case (127, .command(let words)) where result.stderr.contains("\(words.first ?? "") not found"):
             return "--host-exec \(words.joined(separator: " ")): \(words.first ?? "") not found"
         case (127, _):
