@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Libvirt", dependencies: ["CLibvirt"]),
 
         // The layers (README.md, Layout): each a target, and a target names only targets below it.
-        // The pure ones (Model, HostFacts, Console, Classify, Diagnose, Report) never link libvirt.
+        // The pure ones (Model, HostFacts, Console, Classify, Diagnose, Report, Pool) never link libvirt.
         // Model: the vocabulary, names (ProbeName, BootHost), and small shared helpers
         // (Support/: JSONFormat, SHA256, TOMLDocument).
         .target(name: "CanaryModel", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
@@ -51,9 +51,12 @@ let package = Package(
             name: "CanaryReport",
             dependencies: ["CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryHostFacts", "CanaryModel", "CZlib"]
         ),
+        // Pool: a XenServer / XCP-ng pool's `xe` output (pool, hosts, VMs) to HA findings, rules
+        // with reasons (`bootcanary pool-check`, docs/pool-check.md). Pure: it reads text, never a host.
+        .target(name: "CanaryPool", dependencies: ["CanaryModel"]),
         // Evidence: host access (local, ssh, --host-exec), the host's tools and logs, the blocking
         // pool, teardown on a signal. Runs processes and waits, no libvirt.
-        .target(name: "CanaryEvidence", dependencies: ["CanaryHostFacts", "CanaryModel"]),
+        .target(name: "CanaryEvidence", dependencies: ["CanaryHostFacts", "CanaryModel", "CanaryPool"]),
         // Probe: plans, domain XML, the boot loop, the watchdog, the ledger, host facts gathered
         // from a connection.
         .target(
@@ -76,7 +79,7 @@ let package = Package(
             name: "bootcanary",
             dependencies: [
                 "CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryEvidence", "CanaryHostFacts",
-                "CanaryModel", "CanaryProbe", "CanaryReport", "CanarySession", "Libvirt",
+                "CanaryModel", "CanaryPool", "CanaryProbe", "CanaryReport", "CanarySession", "Libvirt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             // `buildRevision` for --version (packaging/git-revision; docs/install.md).
@@ -95,7 +98,7 @@ let package = Package(
             name: "BootCanaryTests",
             dependencies: [
                 "CanaryClassify", "CanaryConsole", "CanaryDiagnose", "CanaryEvidence", "CanaryHostFacts",
-                "CanaryModel", "CanaryProbe", "CanaryReport", "CanarySession", "Libvirt",
+                "CanaryModel", "CanaryPool", "CanaryProbe", "CanaryReport", "CanarySession", "Libvirt",
             ]
         ),
         // Integration tests against the lab's real libvirtd and real QEMU guests (lab/setup).

@@ -18,7 +18,7 @@ exe=${1:-.build/debug/bootcanary}
     echo '```'
     COLUMNS=100 "$exe" --help
     echo '```'
-    for c in host boot diagnose canary analyze report cleanup; do
+    for c in host boot diagnose canary analyze report cleanup pool-check; do
         echo
         echo "## bootcanary $c"
         echo

@@ -18,6 +18,7 @@ struct BootCanaryCommand: AsyncParsableCommand {
             CleanupCommand.self,
             AnalyzeCommand.self,
             ReportCommand.self,
+            PoolCheckCommand.self,
         ]
     )
 }

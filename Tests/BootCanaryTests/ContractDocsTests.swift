@@ -5,6 +5,7 @@ import Testing
 @testable import CanaryEvidence
 @testable import CanaryHostFacts
 @testable import CanaryModel
+@testable import CanaryPool
 @testable import CanaryProbe
 @testable import CanaryReport
 @testable import CanarySession
@@ -64,6 +65,7 @@ import Testing
             ("fleet", try JSONFormat.string(try fleetReport())),
             ("known-issues", try JSONFormat.string(try knownIssues())),
             ("integrity", try JSONFormat.string(try integrity())),
+            ("pool-check", try JSONFormat.string(try poolCheck())),
         ]
     }
 
@@ -73,7 +75,15 @@ import Testing
         return KnownIssueMatcher.matches(KnownIssueTable.shipped, boots: [boot], host: nil)
     }
 
-    @Test(arguments: ["boot", "host", "analyze", "fleet", "known-issues", "integrity"])
+    /// pool-check --json of a fixture with findings (fixtures/xe/cloudstack-ha-default-timeout),
+    /// its sources relative to the repository.
+    static func poolCheck() throws -> PoolCheckReport {
+        let folder = "fixtures/xe/cloudstack-ha-default-timeout"
+        let outputs = try XeOutputs.read(from: Fixtures.root.appendingPathComponent(folder).path)
+        return PoolCheckReport.check(try PoolInventory(outputs), .init(), source: XeCommand.allCases.map { "\(folder)/\($0.fileName)" })
+    }
+
+    @Test(arguments: ["boot", "host", "analyze", "fleet", "known-issues", "integrity", "pool-check"])
     func jsonShapeMatchesItsGoldenFile(_ name: String) throws {
         let json = try #require(try Self.shapes().first { $0.name == name }).json + "\n"
         let url = Self.goldens.appendingPathComponent("\(name).json")
@@ -128,6 +138,7 @@ import Testing
         let words = ProbeKind.allCases.map(\.rawValue) + BootOutcome.allCases.map(\.rawValue) + Milestone.allCases.map(\.rawValue)
             + VCPUPattern.allCases.map(\.rawValue) + Verdict.allCases.map(\.rawValue) + Action.allCases.map(\.rawValue)
             + DomainSpec.GuestType.allCases.map(\.rawValue) + DiskFormat.allCases.map(\.rawValue)
+            + PoolCheck.allCases.map(\.rawValue) + ["warning", "critical", "flagged", "passed", "not_applicable"]
         let missing = words.filter { !doc.contains("`\($0)`") }
         #expect(missing.isEmpty, "docs/contract.md does not name: \(missing.joined(separator: ", "))")
         for status in [ExitStatus.healthy, .warning, .critical, .unknown, .usage] {
