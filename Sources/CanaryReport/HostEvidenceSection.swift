@@ -21,7 +21,9 @@ enum HostEvidenceSection {
     /// "2 of 14 tools failed or were missing: xenctx vCPU0 (not installed on the host …)".
     static func toolLine(_ tools: [HostToolRun]) -> String {
         let failed = failedTools(tools)
-        guard !failed.isEmpty else { return "all \(tools.count) tools answered" }
+        guard !failed.isEmpty else {
+            return "all \(tools.count) tools answered" + (tools.count <= 6 ? " (\(tools.map(\.name).joined(separator: ", ")))" : "")
+        }
         return "\(failed.count) of \(tools.count) tools failed or were missing: "
             + failed.map { "\($0.name) (\($0.problem ?? ""))" }.joined(separator: "; ")
     }

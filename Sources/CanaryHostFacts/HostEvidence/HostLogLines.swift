@@ -10,8 +10,19 @@ public enum HostLogLines {
     public static func added(before: String, after: String) -> (lines: [String], wrapped: Bool) {
         let old = before.split(whereSeparator: \.isNewline).map(String.init)
         let new = after.split(whereSeparator: \.isNewline).map(String.init)
-        guard let anchor = old.last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) else { return (new, false) }
-        if let at = new.lastIndex(of: anchor) { return (Array(new[(at + 1)...]), false) }
+        guard !old.isEmpty else { return (new, false) }
+        // The ring has not wrapped: the second read starts with the first.
+        if new.count >= old.count, Array(new.prefix(old.count)) == old { return (Array(new.dropFirst(old.count)), false) }
+        // It wrapped: find where the first read's last lines are in the second. Several lines,
+        // not one: debug-key dumps repeat lines ("(XEN) Runqueue 0:"), and a single repeated
+        // anchor found its later copy and lost the news (seen on the Xen lab).
+        // The longest run of its last lines (up to 8) that the second read still holds.
+        for k in stride(from: min(8, old.count), through: 1, by: -1) where new.count >= k {
+            let tail = Array(old.suffix(k))
+            for start in stride(from: new.count - k, through: 0, by: -1) where Array(new[start..<(start + k)]) == tail {
+                return (Array(new[(start + k)...]), false)
+            }
+        }
         // The ring moved past everything read before: all of it is new, and some was lost.
         return (new, true)
     }

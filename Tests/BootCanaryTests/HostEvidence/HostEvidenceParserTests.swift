@@ -131,6 +131,11 @@ import Testing
         let before = "(XEN) a\n(XEN) b\n"
         #expect(HostLogLines.added(before: before, after: "(XEN) a\n(XEN) b\n(XEN) c\n").lines == ["(XEN) c"])
         #expect(HostLogLines.added(before: before, after: before).lines.isEmpty)
+        // A repeated line after the old end is news, not the old end.
+        #expect(HostLogLines.added(before: "(XEN) a\n(XEN) Runqueue 0:\n", after: "(XEN) a\n(XEN) Runqueue 0:\n(XEN) q\n(XEN) Runqueue 0:\n(XEN) r\n").lines
+                == ["(XEN) q", "(XEN) Runqueue 0:", "(XEN) r"])
+        // Wrapped: the first read's tail is found inside the second.
+        #expect(HostLogLines.added(before: "(XEN) 0\n(XEN) a\n(XEN) b\n", after: "(XEN) a\n(XEN) b\n(XEN) c\n").lines == ["(XEN) c"])
         let wrapped = HostLogLines.added(before: before, after: "(XEN) x\n(XEN) y\n")
         #expect(wrapped.wrapped)
         #expect(wrapped.lines == ["(XEN) x", "(XEN) y"])
