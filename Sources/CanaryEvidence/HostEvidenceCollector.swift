@@ -78,10 +78,11 @@ package struct HostEvidenceCollector: Sendable {
 
     /// What the host says about a failing test domain, asked before it is destroyed.
     @available(*, noasync)
-    package func domain(_ name: String, vcpus: Int) -> DomainEvidence? {
+    /// `deviceModel`: an HVM guest, whose vCPUs also wait for qemu-dm (VCPUScheduling.deviceModel).
+    package func domain(_ name: String, vcpus: Int, deviceModel: Bool = false) -> DomainEvidence? {
         guard let access else { return nil }
         switch hypervisor {
-        case .xen: return xenDomain(name, vcpus: vcpus, access: access)
+        case .xen: return xenDomain(name, vcpus: vcpus, deviceModel: deviceModel, access: access)
         case .qemu:
             var e = DomainEvidence(domain: name)
             e.tools.append(Self.tail(access, "/var/log/libvirt/qemu/\(name).log"))
@@ -95,7 +96,7 @@ package struct HostEvidenceCollector: Sendable {
     }
 
     @available(*, noasync)
-    func xenDomain(_ name: String, vcpus: Int, access: HostAccess) -> DomainEvidence {
+    func xenDomain(_ name: String, vcpus: Int, deviceModel: Bool, access: HostAccess) -> DomainEvidence {
         var e = DomainEvidence(domain: name)
         let domid = Self.run(access, "xl domid", ["xl", "domid", name])
         e.tools.append(domid)
@@ -112,6 +113,7 @@ package struct HostEvidenceCollector: Sendable {
         if first.answered, second.answered {
             e.scheduling = XlVcpuList.scheduling(domain: name, first: first.output, second: second.output,
                                                  interval: interval, hostPCPUs: XlVcpuList.hostPCPUs(xlInfo: info.output))
+            e.scheduling?.deviceModel = deviceModel
         }
         // Debug keys print into the hypervisor's ring; read back as its new lines.
         let mark = Self.run(access, "xl dmesg (before debug keys)", ["xl", "dmesg"])

@@ -225,7 +225,8 @@ public struct BootProbe: Sendable {
 
         // Sample state and vCPU time once a second, off the boot loop (the calls block).
         sampler = DomainSampler(domain: domain, clock: clock, infoTimeIsExact: DomainSampler.infoTimeIsExact(uri: connection.uri),
-                                vcpus: spec.vcpus) { look in
+                                vcpus: spec.vcpus,
+                                asksVCPUStates: DomainSampler.infoTimeIsExact(uri: connection.uri) && spec.guestType != .hvm) { look in
             switch look {
             case .success(let sample): feed.yield(.sample(sample))
             case .failure(let error): feed.yield(.sampleFailed(error))
@@ -310,7 +311,8 @@ public struct BootProbe: Sendable {
         // sees of it before the destroy (xl vcpu-list, debug keys, xenctx; the QEMU monitor).
         var hostEvidence: DomainEvidence?
         if finalEnding.leavesDomainRunning {
-            hostEvidence = await Self.askHost(about: domain, name: name, vcpus: spec.vcpus, uri: connection.uri, access: hostAccess)
+            hostEvidence = await Self.askHost(about: domain, name: name, vcpus: spec.vcpus, uri: connection.uri, access: hostAccess,
+                                              deviceModel: spec.isXen && spec.guestType == .hvm)
         }
         if await Self.endDomain(domain, sampler: sampler, console: consoleHandle, seconds: settings.createTimeout) {
             try? ledger?.recordRemoved(ledgerEntry)
@@ -339,9 +341,9 @@ extension BootProbe {
 
     /// The host's view of a domain that stopped making progress, gathered on the blocking pool
     /// with a deadline of its own (each tool has one too): the domain is destroyed after it.
-    static func askHost(about domain: Domain, name: String, vcpus: Int, uri: String, access: HostAccess?) async -> DomainEvidence? {
+    static func askHost(about domain: Domain, name: String, vcpus: Int, uri: String, access: HostAccess?, deviceModel: Bool) async -> DomainEvidence? {
         let collector = HostEvidenceCollector(uri: uri, access: access)
-        var evidence = try? await BlockingCall.run("asking the host about \(name)", seconds: 120) { collector.domain(name, vcpus: vcpus) }
+        var evidence = try? await BlockingCall.run("asking the host about \(name)", seconds: 120) { collector.domain(name, vcpus: vcpus, deviceModel: deviceModel) }
         guard collector.hypervisor == .qemu else { return evidence }
         if evidence == nil { evidence = DomainEvidence(domain: name) }
         if HostEvidenceCollector.qemuStopped(evidence) {

@@ -27,6 +27,9 @@ public struct VCPUScheduling: Codable, Sendable, Hashable {
     /// in the second look (running or runnable). Together they give each vCPU's fair share.
     @AlwaysEncoded public var hostPCPUs: Int?
     @AlwaysEncoded public var competingVCPUs: Int?
+    /// An HVM guest: a vCPU waiting for its device model (qemu-dm emulating an I/O access)
+    /// also reads runnable and gains little, so `not_scheduled` is not claimed for it.
+    public var deviceModel: Bool? = nil
 
     /// At or below this share of one pCPU over the interval a runnable vCPU may count as not
     /// scheduled. A vCPU that gets a slice now and then ("its time still creeps forward") is
@@ -67,7 +70,7 @@ public struct VCPUScheduling: Codable, Sendable, Hashable {
         guard !vcpus.isEmpty else { return .mixed }
         if vcpus.contains(where: \.paused) { return .paused }
         let limit = min(Self.notScheduledShare, (fairShare ?? 1) * Self.fairSharePart) * intervalSeconds
-        if vcpus.allSatisfy({ $0.runnable && $0.cpuSecondsGained <= limit }) { return .notScheduled }
+        if vcpus.allSatisfy({ $0.runnable && $0.cpuSecondsGained <= limit }) { return deviceModel == true ? .mixed : .notScheduled }
         if vcpus.allSatisfy(\.blocked) { return .blocked }
         if vcpus.allSatisfy({ $0.states.last?.hasPrefix("r") == true }) { return .running }
         return .mixed
@@ -79,7 +82,7 @@ public struct VCPUScheduling: Codable, Sendable, Hashable {
             "vCPU\(v.id) \(v.states.joined(separator: " → ")), \(String(format: "%.3f", v.cpuSecondsGained)) s of CPU in \(String(format: "%.1f", intervalSeconds)) s"
         }.joined(separator: "; ")
         let share = fairShare.map { f in "; \(competingVCPUs ?? 0) vCPUs wanted \(hostPCPUs ?? 0) pCPUs (fair share \(Int((f * 100).rounded())) %)" } ?? ""
-        return each + share
+        return each + share + (deviceModel == true ? "; HVM: a vCPU waiting for its device model reads the same, so not judged" : "")
     }
 }
 

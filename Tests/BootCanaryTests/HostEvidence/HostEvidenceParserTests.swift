@@ -35,6 +35,15 @@ import Testing
         #expect(s.summary.contains("vCPU0 --- → ---, 0.000 s of CPU in 2.0 s; 1 vCPUs wanted 2 pCPUs (fair share 100 %)"))
     }
 
+    /// An HVM guest's vCPU waiting for qemu-dm looks the same: not claimed as not scheduled
+    /// (seen in CI: HVM direct-kernel boots after "Booting from ROM..." read host_fault).
+    @Test func anHVMVCPUMayBeWaitingForItsDeviceModel() {
+        var s = Self.reading("---", "---", gained: 0)
+        s.deviceModel = true
+        #expect(s.reading == .mixed)
+        #expect(s.summary.contains("HVM"))
+    }
+
     /// Its time still creeping forward (xl prints tenths: 0.1 s in 2 s, 5 %) is the same fault.
     @Test func aVCPUWhoseTimeCreepsIsStillNotScheduled() {
         #expect(Self.reading("---", "---", gained: 0.1).reading == .notScheduled)
