@@ -166,7 +166,7 @@ package struct HostEvidenceCollector: Sendable {
     static func run(_ access: HostAccess, _ name: String, _ argv: [String], timeout: Double = toolTimeout) -> HostToolRun {
         let started = Date()
         let r = access.run(argv, timeout: timeout)
-        let seconds = (Date().timeIntervalSince(started) * 1000).rounded() / 1000
+        let seconds = Date().timeIntervalSince(started)
         var problem: String?
         if r.timedOut {
             problem = "did not answer in \(Int(timeout)) s"

@@ -18,11 +18,11 @@ enum QEMURegisters {
             do {
                 let answer = try domain.qemuMonitorCommand(command)
                 tools.append(HostToolRun(name: name, command: ["virsh", "qemu-monitor-command", "--hmp", domain.name, command],
-                                         exitStatus: 0, seconds: Self.rounded(Date().timeIntervalSince(started)), problem: nil, output: answer))
+                                         exitStatus: 0, seconds: Date().timeIntervalSince(started), problem: nil, output: answer))
                 return answer
             } catch {
                 tools.append(HostToolRun(name: name, command: ["virsh", "qemu-monitor-command", "--hmp", domain.name, command],
-                                         exitStatus: nil, seconds: Self.rounded(Date().timeIntervalSince(started)),
+                                         exitStatus: nil, seconds: Date().timeIntervalSince(started),
                                          problem: "the QEMU monitor did not answer: \(error.message)", output: ""))
                 return nil
             }
@@ -39,6 +39,4 @@ enum QEMURegisters {
         }
         return (tools, locations)
     }
-
-    static func rounded(_ seconds: Double) -> Double { (seconds * 1000).rounded() / 1000 }
 }

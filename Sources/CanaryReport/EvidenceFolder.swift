@@ -3,9 +3,9 @@ import CanaryModel
 import Foundation
 
 /// The host tools' outputs, one file each, in the run folder's `evidence/`:
-/// `evidence/host/NN-NAME.txt` for the run, `evidence/LABEL/NN-NAME.txt` for a failing boot
-/// (LABEL `kind-run`, `@control` as `-control`). run.json names each file (`file`), the
-/// reports link them, the bundle carries them.
+/// `evidence/host/NN-NAME.txt` for the run, `evidence/KIND-N/NN-NAME.txt` for a failing boot
+/// (the control host's under `evidence/control/`, as the transcripts' and domains' layout).
+/// run.json names each file (`file`), the reports link them, the bundle carries them.
 public enum EvidenceFolder {
     public static let folder = "evidence"
 
@@ -16,9 +16,9 @@ public enum EvidenceFolder {
         }
         for i in record.boots.indices {
             guard var e = record.boots[i].live.hostEvidence else { continue }
-            let label = ReportFormat.safeName(record.boots[i].label(position: i).description.replacingOccurrences(of: "#", with: "-")
-                .replacingOccurrences(of: "@", with: "-"))
-            e.tools = try write(e.tools, under: "\(folder)/\(label)", in: out)
+            let label = record.boots[i].label(position: i)
+            let name = (label.host == .control ? "control/" : "") + ReportFormat.safeName(ReproducibleBoot.baseName(label))
+            e.tools = try write(e.tools, under: "\(folder)/\(name)", in: out)
             record.boots[i].live.hostEvidence = e
         }
     }

@@ -133,10 +133,16 @@ import Glibc
     }
 
     func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        try Self.runTool(["analyze"] + arguments)
+    }
+
+    /// Runs the built bootcanary with `arguments`, collecting its exit status and output.
+    static func runTool(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
         let exe = try #require(Self.executable, "the bootcanary executable is not built beside the tests")
         let process = Process()
         process.executableURL = exe
-        process.arguments = ["analyze"] + arguments
+        process.arguments = arguments
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -24,7 +24,8 @@ public struct HostToolRun: Codable, Sendable, Equatable {
         self.name = name
         self.command = command
         self.exitStatus = exitStatus
-        self.seconds = seconds
+        // Milliseconds are all a report says of a tool's time.
+        self.seconds = (seconds * 1000).rounded() / 1000
         self.problem = problem
         self.output = output
     }

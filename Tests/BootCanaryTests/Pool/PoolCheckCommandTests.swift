@@ -6,19 +6,7 @@ import Testing
 /// the live path through HostAccess (a fake `xe` behind --host-exec, since no XAPI runs here).
 @Suite(.serialized) struct PoolCheckCommandTests {
     func run(_ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, out: String, err: String) {
-        let exe = try #require(AnalyzeCommandTests.executable, "the bootcanary executable is not built beside the tests")
-        let process = Process()
-        process.executableURL = exe
-        process.arguments = ["pool-check"] + arguments
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try AnalyzeCommandTests.runTool(["pool-check"] + arguments, environment: environment)
     }
 
     static func folder(_ name: String) -> String { XeRecordParserTests.xe.appendingPathComponent(name).path }
