@@ -69,7 +69,16 @@ extension XenLabTests {
             // Say whether the lab itself still answers: a wedged Xen under QEMU reads as
             // infra_error boots, and then every dom0 command below fails too.
             let alive = try? ExternalTool.run(exec, ["true"], timeout: 30)
-            if alive?.status != 0 { Issue.record("dom0 no longer answers (\(alive.map { "exit \($0.status)" } ?? "no reply")): the Xen lab wedged; see lab/xen/README.md") }
+            if alive?.status != 0 {
+                // What the outer QEMU sees of the wedge (lab/xen/wedge-report), while it lasts:
+                // the only evidence of it that survives the lab's stop.
+                let script = URL(fileURLWithPath: exec).deletingLastPathComponent().appendingPathComponent("wedge-report").path
+                let seen = try? ExternalTool.run(script, [], timeout: 180)
+                Issue.record("""
+                    dom0 no longer answers (\(alive.map { "exit \($0.status)" } ?? "no reply")): the Xen lab wedged; see lab/xen/README.md
+                    \(seen.map { $0.stdout + $0.stderr } ?? "lab/xen/wedge-report did not run")
+                    """)
+            }
         }
         #expect(record.diagnosis.verdict == .healthy, "\(record.diagnosis.summary)\n\(Self.describe(record))")
         #expect(record.plan.kinds.allSatisfy { $0.guestType == shape.guestType.rawValue })
