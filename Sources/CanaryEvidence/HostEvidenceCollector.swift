@@ -77,8 +77,8 @@ package struct HostEvidenceCollector: Sendable {
     }
 
     /// What the host says about a failing test domain, asked before it is destroyed.
+    /// `deviceModel`: a Xen HVM guest, whose vCPUs also wait for qemu-dm (VCPUScheduling.deviceModel).
     @available(*, noasync)
-    /// `deviceModel`: an HVM guest, whose vCPUs also wait for qemu-dm (VCPUScheduling.deviceModel).
     package func domain(_ name: String, vcpus: Int, deviceModel: Bool = false) -> DomainEvidence? {
         guard let access else { return nil }
         switch hypervisor {

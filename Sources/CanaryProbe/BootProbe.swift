@@ -224,9 +224,9 @@ public struct BootProbe: Sendable {
         }
 
         // Sample state and vCPU time once a second, off the boot loop (the calls block).
-        sampler = DomainSampler(domain: domain, clock: clock, infoTimeIsExact: DomainSampler.infoTimeIsExact(uri: connection.uri),
-                                vcpus: spec.vcpus,
-                                asksVCPUStates: DomainSampler.infoTimeIsExact(uri: connection.uri) && spec.guestType != .hvm) { look in
+        let xenInfo = DomainSampler.infoTimeIsExact(uri: connection.uri)
+        sampler = DomainSampler(domain: domain, clock: clock, infoTimeIsExact: xenInfo, vcpus: spec.vcpus,
+                                asksVCPUStates: xenInfo && !spec.vcpusWaitForDeviceModel) { look in
             switch look {
             case .success(let sample): feed.yield(.sample(sample))
             case .failure(let error): feed.yield(.sampleFailed(error))
@@ -312,7 +312,7 @@ public struct BootProbe: Sendable {
         var hostEvidence: DomainEvidence?
         if finalEnding.leavesDomainRunning {
             hostEvidence = await Self.askHost(about: domain, name: name, vcpus: spec.vcpus, uri: connection.uri, access: hostAccess,
-                                              deviceModel: spec.isXen && spec.guestType == .hvm)
+                                              deviceModel: spec.vcpusWaitForDeviceModel)
         }
         if await Self.endDomain(domain, sampler: sampler, console: consoleHandle, seconds: settings.createTimeout) {
             try? ledger?.recordRemoved(ledgerEntry)

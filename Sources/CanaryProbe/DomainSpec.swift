@@ -105,6 +105,10 @@ public struct DomainSpec: Sendable, Equatable {
 
     public var isXen: Bool { domainType == "xen" }
 
+    /// Xen HVM: a vCPU also waits for its device model (qemu-dm emulating an I/O access), and
+    /// virDomainGetVcpus and `xl vcpu-list` show that the same as waiting for a pCPU.
+    public var vcpusWaitForDeviceModel: Bool { isXen && guestType == .hvm }
+
     /// The guest device its console appears on: `hvc0` for Xen PV/PVH, `ttyS0` otherwise.
     public var consoleDevice: String { isXen && guestType != .hvm ? "hvc0" : "ttyS0" }
 

@@ -108,6 +108,20 @@ import Testing
         #expect(KernelCommandLine.ensuringConsole("console=tty0 root=/dev/vda", device: "hvc0") == "console=tty0 root=/dev/vda")
         #expect(KernelCommandLine.ensuringConsole("", device: "ttyS0") == "console=ttyS0")
     }
+
+    /// Only a Xen HVM guest's vCPUs wait for a device model: its vCPU states are not read as
+    /// waiting for a pCPU (a KVM HVM guest's QEMU runs its vCPUs itself).
+    @Test func onlyXenHVMWaitsForItsDeviceModel() {
+        var spec = Self.goldens[0].spec
+        spec.guestType = .hvm
+        #expect(!spec.vcpusWaitForDeviceModel)
+        spec.domainType = "xen"
+        #expect(spec.vcpusWaitForDeviceModel)
+        spec.guestType = .pv
+        #expect(!spec.vcpusWaitForDeviceModel)
+        spec.guestType = .pvh
+        #expect(!spec.vcpusWaitForDeviceModel)
+    }
 }
 
 enum XMLValidation {
